@@ -1,0 +1,149 @@
+//! The registry of diagnostic codes: the only place codes are defined.
+//!
+//! Every code has a stable id (`TP` and four digits), a stable kebab-case name, a default
+//! severity and a one-line summary. `spec/07-errors.md` documents each one with an example; a
+//! test keeps the two in step. Ids and names are never reused or renamed.
+//!
+//! Ranges: `TP00xx` files, `TP01xx` XML and expression scanning, `TP02xx` expression syntax,
+//! `TP03xx` named values.
+
+use serde::Serialize;
+
+/// How serious a diagnostic is. Errors make `lint` exit 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Must be fixed; APIM would reject the document or fail at run time.
+    Error,
+    /// Worth a look; the document still loads.
+    Warning,
+}
+
+impl Severity {
+    /// `error` or `warning`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+/// One registry entry.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct Code {
+    /// Stable id such as `TP0101`.
+    pub id: &'static str,
+    /// Stable kebab-case name such as `malformed-xml`.
+    pub name: &'static str,
+    /// Severity unless configuration says otherwise.
+    pub severity: Severity,
+    /// What the code means, in one line.
+    pub summary: &'static str,
+}
+
+macro_rules! registry {
+    ($( $(#[$doc:meta])* $konst:ident = ($id:literal, $name:literal, $sev:ident, $summary:literal); )*) => {
+        $(
+            $(#[$doc])*
+            pub static $konst: Code = Code {
+                id: $id,
+                name: $name,
+                severity: Severity::$sev,
+                summary: $summary,
+            };
+        )*
+        /// Every code, in id order.
+        pub static ALL: &[&Code] = &[$(&$konst),*];
+    };
+}
+
+registry! {
+    /// A file could not be read or is not UTF-8 text.
+    UNREADABLE_FILE = ("TP0001", "unreadable-file", Error,
+        "a file could not be read, or is not UTF-8 text");
+    /// The document is not XML even after expressions are masked.
+    MALFORMED_XML = ("TP0101", "malformed-xml", Error,
+        "the document is not well-formed XML once its expressions are set aside");
+    /// `@(` or `@{` without its closing bracket.
+    UNTERMINATED_EXPRESSION = ("TP0102", "unterminated-expression", Error,
+        "a policy expression `@(` or `@{` has no closing bracket");
+    /// A string, character literal or comment inside an expression runs to the end.
+    UNTERMINATED_LITERAL = ("TP0103", "unterminated-literal", Error,
+        "a string, character literal or comment in an expression is not closed");
+    /// A closing bracket in an expression that does not match the open one.
+    MISMATCHED_BRACKET = ("TP0104", "mismatched-bracket", Error,
+        "a closing bracket in an expression does not match the bracket it closes");
+    /// Literal text next to an expression in one value.
+    MIXED_EXPRESSION_VALUE = ("TP0105", "mixed-expression-value", Warning,
+        "a value mixes literal text with a policy expression, so APIM treats it all as literal text");
+    /// The expression does not follow the grammar.
+    EXPRESSION_SYNTAX = ("TP0201", "expression-syntax", Error,
+        "a policy expression does not follow the C# grammar APIM accepts");
+    /// An escape sequence C# does not know.
+    INVALID_ESCAPE = ("TP0202", "invalid-escape", Error,
+        "a string or character literal holds an escape sequence C# does not define");
+    /// A numeric literal that is malformed or out of range.
+    INVALID_NUMBER = ("TP0203", "invalid-number", Error,
+        "a numeric literal is malformed or does not fit its type");
+    /// A character literal that does not hold exactly one character.
+    INVALID_CHAR_LITERAL = ("TP0204", "invalid-char-literal", Error,
+        "a character literal does not hold exactly one UTF-16 code unit");
+    /// Nesting beyond the parser's limit.
+    EXPRESSION_TOO_DEEP = ("TP0205", "expression-too-deep", Error,
+        "an expression nests brackets or type arguments deeper than the limit");
+    /// Assignment to something that is not a variable, member or indexer.
+    INVALID_ASSIGNMENT_TARGET = ("TP0206", "invalid-assignment-target", Error,
+        "the left side of an assignment or increment is not a variable, member or indexer");
+    /// `@()` or `@{}` with nothing inside.
+    EMPTY_EXPRESSION = ("TP0207", "empty-expression", Error,
+        "a policy expression holds no code");
+    /// `'abc'`: read as a string, though C# rejects it.
+    MULTI_CHAR_LITERAL = ("TP0208", "multi-char-literal", Warning,
+        "a character literal holds more than one character; C# rejects it, Turnpike reads it as a string");
+    /// `"a""b"` in a regular string: read as a quote, though C# ends the string there.
+    DOUBLED_QUOTE_IN_STRING = ("TP0209", "doubled-quote-in-string", Warning,
+        "a regular string holds `\"\"`; C# ends the string there, Turnpike reads it as one quote");
+    /// A `{{name}}` whose value is not known.
+    UNRESOLVED_NAMED_VALUE = ("TP0301", "unresolved-named-value", Warning,
+        "a named value `{{name}}` has no known value, so it stays a placeholder");
+}
+
+/// Looks a code up by id (`TP0101`) or name (`malformed-xml`).
+pub fn lookup(key: &str) -> Option<&'static Code> {
+    ALL.iter().copied().find(|c| c.id == key || c.name == key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_and_names_are_unique_and_well_formed() {
+        let mut ids = std::collections::HashSet::new();
+        let mut names = std::collections::HashSet::new();
+        for c in ALL {
+            assert!(ids.insert(c.id), "duplicate id {}", c.id);
+            assert!(names.insert(c.name), "duplicate name {}", c.name);
+            assert!(c.id.len() == 6 && c.id.starts_with("TP"), "{}", c.id);
+            assert!(c.id[2..].bytes().all(|b| b.is_ascii_digit()), "{}", c.id);
+            assert!(
+                c.name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b == b'-' || b.is_ascii_digit()),
+                "{}",
+                c.name
+            );
+        }
+        let mut sorted: Vec<_> = ALL.iter().map(|c| c.id).collect();
+        sorted.sort_unstable();
+        assert_eq!(sorted, ALL.iter().map(|c| c.id).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn lookup_by_id_and_name() {
+        assert_eq!(lookup("TP0101"), Some(&MALFORMED_XML));
+        assert_eq!(lookup("unresolved-named-value"), Some(&UNRESOLVED_NAMED_VALUE));
+        assert_eq!(lookup("nope"), None);
+    }
+}

@@ -1,0 +1,9 @@
+//! Checks over loaded policy documents, and the lint driver that runs the front end and the
+//! checks over a path.
+//!
+//! Today the checks are the front end's own (XML, expression syntax, named values); the
+//! policy catalog and the type checker add theirs here.
+
+pub mod lint;
+
+pub use lint::{lint_path, lint_source, LintReport};

@@ -1,0 +1,542 @@
+//! The tolerant pre-pass over a policy file.
+//!
+//! APIM accepts documents that are not well-formed XML: expressions hold raw `"`, `<`, `&&`
+//! and newlines. This scanner walks the raw text with logos lexers that track the XML state
+//! (content, tag, attribute value in either quote, comment, CDATA, processing instruction,
+//! declaration) and, where a value holds `@(` or `@{`, finds the expression's end with a C#
+//! lexer ([`csharp`]). Every expression is then masked with filler of the same byte length, so
+//! the XML reader sees a well-formed document whose offsets are the original file's.
+
+pub mod csharp;
+
+use logos::Logos;
+use turnpike_diagnostics::{codes, Diagnostic, FileId, Span};
+
+use crate::offsets::{decode_entities, OffsetMap};
+use csharp::{expression_extent, ExprExtent, LiteralKind, ScanErrorKind};
+
+#[derive(Logos, Debug, Clone, Copy, PartialEq, Eq)]
+enum Content {
+    #[token("<!--")]
+    CommentOpen,
+    #[token("<![CDATA[")]
+    CdataOpen,
+    #[token("<?")]
+    PiOpen,
+    #[token("<!")]
+    DeclOpen,
+    #[token("<")]
+    TagOpen,
+    #[token("@(")]
+    #[token("@{")]
+    ExprOpen,
+    #[regex(r"\{\{[A-Za-z0-9._-]+\}\}")]
+    NamedValue,
+    #[regex(r"[^<@{]+")]
+    Text,
+    #[token("@")]
+    #[token("{")]
+    Punct,
+}
+
+#[derive(Logos, Debug, Clone, Copy, PartialEq, Eq)]
+enum Tag {
+    #[regex(r"[ \t\r\n]+")]
+    Space,
+    #[token("/>")]
+    #[token(">")]
+    End,
+    #[token("\"")]
+    DoubleQuote,
+    #[token("'")]
+    SingleQuote,
+    #[regex(r#"[^ \t\r\n/>"']+"#)]
+    Word,
+    #[token("/")]
+    Slash,
+}
+
+#[derive(Logos, Debug, Clone, Copy, PartialEq, Eq)]
+enum DoubleQuoted {
+    #[token("\"")]
+    Close,
+    #[token("@(")]
+    #[token("@{")]
+    ExprOpen,
+    #[regex(r"\{\{[A-Za-z0-9._-]+\}\}")]
+    NamedValue,
+    #[regex(r#"[^"@{]+"#)]
+    Text,
+    #[token("@")]
+    #[token("{")]
+    Punct,
+}
+
+#[derive(Logos, Debug, Clone, Copy, PartialEq, Eq)]
+enum SingleQuoted {
+    #[token("'")]
+    Close,
+    #[token("@(")]
+    #[token("@{")]
+    ExprOpen,
+    #[regex(r"\{\{[A-Za-z0-9._-]+\}\}")]
+    NamedValue,
+    #[regex(r"[^'@{]+")]
+    Text,
+    #[token("@")]
+    #[token("{")]
+    Punct,
+}
+
+/// One policy expression found in the raw text.
+#[derive(Clone, Debug)]
+pub struct FoundExpr {
+    /// Offset of `@` in the file.
+    pub start: usize,
+    /// Offset just past the closing bracket in the file.
+    pub end: usize,
+    /// The expression as the parser sees it, `@(`…`)` or `@{`…`}` included, with XML
+    /// entities decoded (CDATA content is taken as is).
+    pub code: String,
+    /// Maps offsets in `code` to file offsets.
+    pub map: OffsetMap,
+    /// Nesting figures from the C# lexer.
+    pub extent: ExprExtent,
+    /// Whether the expression stands inside a CDATA section.
+    pub in_cdata: bool,
+}
+
+/// A `{{name}}` reference found outside XML comments.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NamedValueRef {
+    /// The whole `{{name}}`.
+    pub span: Span,
+    /// The name between the braces.
+    pub name: String,
+}
+
+/// The result of the pre-pass.
+#[derive(Debug)]
+pub struct Scan {
+    /// The file with every expression replaced by `_` filler of the same byte length.
+    pub masked: String,
+    /// Expressions in file order.
+    pub expressions: Vec<FoundExpr>,
+    /// Named-value references in file order.
+    pub named_values: Vec<NamedValueRef>,
+    /// Problems found; when one is fatal, `masked` is not worth reading as XML.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Whether the XML reader should be skipped (an expression could not be delimited).
+    pub fatal: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Content,
+    Tag,
+    Value(u8),
+}
+
+struct Scanner<'a> {
+    file: FileId,
+    src: &'a str,
+    decoded: String,
+    map: OffsetMap,
+    masked: Vec<u8>,
+    expressions: Vec<FoundExpr>,
+    named_values: Vec<NamedValueRef>,
+    diagnostics: Vec<Diagnostic>,
+    fatal: bool,
+}
+
+/// Runs the pre-pass over the text of `file`.
+pub fn scan(file: FileId, src: &str) -> Scan {
+    let (decoded, map) = decode_entities(src, 0);
+    let mut s = Scanner {
+        file,
+        src,
+        decoded,
+        map,
+        masked: src.as_bytes().to_vec(),
+        expressions: Vec::new(),
+        named_values: Vec::new(),
+        diagnostics: Vec::new(),
+        fatal: false,
+    };
+    // A byte-order mark is not XML: mask it as spaces.
+    if src.starts_with('\u{FEFF}') {
+        s.masked[..3].copy_from_slice(b"   ");
+    }
+    s.run();
+    let masked = String::from_utf8(s.masked).unwrap_or_default();
+    Scan {
+        masked,
+        expressions: s.expressions,
+        named_values: s.named_values,
+        diagnostics: s.diagnostics,
+        fatal: s.fatal,
+    }
+}
+
+impl Scanner<'_> {
+    fn span(&self, start: usize, end: usize) -> Span {
+        Span::new(self.file, start, end)
+    }
+
+    fn run(&mut self) {
+        let mut pos = 0;
+        let mut mode = Mode::Content;
+        while pos < self.src.len() && !self.fatal {
+            let (next, next_mode) = match mode {
+                Mode::Content => self.content(pos),
+                Mode::Tag => self.tag(pos),
+                Mode::Value(q) => self.value(pos, q),
+            };
+            if next <= pos && next_mode == mode {
+                break;
+            }
+            pos = next;
+            mode = next_mode;
+        }
+    }
+
+    /// Skips to just past `terminator`, or to the end of the file.
+    fn skip_past(&self, pos: usize, terminator: &str) -> usize {
+        self.src[pos..]
+            .find(terminator)
+            .map_or(self.src.len(), |i| pos + i + terminator.len())
+    }
+
+    fn content(&mut self, pos: usize) -> (usize, Mode) {
+        let mut lex = Content::lexer(&self.src[pos..]);
+        let mut has_text = false;
+        while let Some(tok) = lex.next() {
+            let span = lex.span();
+            let (start, end) = (pos + span.start, pos + span.end);
+            match tok.unwrap_or(Content::Punct) {
+                Content::CommentOpen => {
+                    let next = self.skip_past(end, "-->");
+                    return (next, Mode::Content);
+                }
+                Content::CdataOpen => {
+                    let close = self.src[end..].find("]]>").map_or(self.src.len(), |i| end + i);
+                    self.cdata(end, close);
+                    return ((close + 3).min(self.src.len()), Mode::Content);
+                }
+                Content::PiOpen => return (self.skip_past(end, "?>"), Mode::Content),
+                Content::DeclOpen => return (self.skip_past(end, ">"), Mode::Content),
+                Content::TagOpen => return (end, Mode::Tag),
+                Content::ExprOpen => {
+                    if let Some(after) = self.expression(start, !has_text) {
+                        lex.bump(after - end);
+                    }
+                    has_text = true;
+                }
+                Content::NamedValue => {
+                    self.named_value(start, end);
+                    has_text = true;
+                }
+                Content::Text => {
+                    has_text |= !lex.slice().trim().is_empty();
+                }
+                _ => has_text = true,
+            }
+        }
+        (self.src.len(), Mode::Content)
+    }
+
+    fn tag(&mut self, pos: usize) -> (usize, Mode) {
+        let mut lex = Tag::lexer(&self.src[pos..]);
+        while let Some(tok) = lex.next() {
+            let end = pos + lex.span().end;
+            match tok.unwrap_or(Tag::Word) {
+                Tag::End => return (end, Mode::Content),
+                Tag::DoubleQuote => return (end, Mode::Value(b'"')),
+                Tag::SingleQuote => return (end, Mode::Value(b'\'')),
+                _ => {}
+            }
+        }
+        (self.src.len(), Mode::Tag)
+    }
+
+    fn value(&mut self, pos: usize, quote: u8) -> (usize, Mode) {
+        if quote == b'"' {
+            let mut lex = DoubleQuoted::lexer(&self.src[pos..]);
+            let mut has_text = false;
+            while let Some(tok) = lex.next() {
+                let span = lex.span();
+                let (start, end) = (pos + span.start, pos + span.end);
+                match tok.unwrap_or(DoubleQuoted::Punct) {
+                    DoubleQuoted::Close => return (end, Mode::Tag),
+                    DoubleQuoted::ExprOpen => {
+                        if let Some(after) = self.expression(start, !has_text) {
+                            lex.bump(after - end);
+                        }
+                        has_text = true;
+                    }
+                    DoubleQuoted::NamedValue => {
+                        self.named_value(start, end);
+                        has_text = true;
+                    }
+                    DoubleQuoted::Text => has_text |= !lex.slice().trim().is_empty(),
+                    DoubleQuoted::Punct => has_text = true,
+                }
+            }
+        } else {
+            let mut lex = SingleQuoted::lexer(&self.src[pos..]);
+            let mut has_text = false;
+            while let Some(tok) = lex.next() {
+                let span = lex.span();
+                let (start, end) = (pos + span.start, pos + span.end);
+                match tok.unwrap_or(SingleQuoted::Punct) {
+                    SingleQuoted::Close => return (end, Mode::Tag),
+                    SingleQuoted::ExprOpen => {
+                        if let Some(after) = self.expression(start, !has_text) {
+                            lex.bump(after - end);
+                        }
+                        has_text = true;
+                    }
+                    SingleQuoted::NamedValue => {
+                        self.named_value(start, end);
+                        has_text = true;
+                    }
+                    SingleQuoted::Text => has_text |= !lex.slice().trim().is_empty(),
+                    SingleQuoted::Punct => has_text = true,
+                }
+            }
+        }
+        (self.src.len(), Mode::Value(quote))
+    }
+
+    fn named_value(&mut self, start: usize, end: usize) {
+        self.named_values.push(NamedValueRef {
+            span: self.span(start, end),
+            name: self.src[start + 2..end - 2].to_string(),
+        });
+    }
+
+    /// Delimits the expression whose `@` is at file offset `start`; returns the file offset
+    /// just past it. An expression that does not start its value is delimited only if its end
+    /// can be found; otherwise it is left as literal text.
+    fn expression(&mut self, start: usize, starts_value: bool) -> Option<usize> {
+        let dstart = self.map.to_decoded(start);
+        match expression_extent(&self.decoded, dstart) {
+            Ok(extent) => {
+                let end = self.map.to_raw(extent.end);
+                let code = self.decoded[dstart..extent.end].to_string();
+                let map = self.map.slice(dstart, extent.end);
+                self.record(start, end, code, map, extent, false);
+                Some(end)
+            }
+            Err(err) => {
+                if starts_value {
+                    let at = self.map.to_raw(err.at);
+                    self.scan_error(start, at, err.kind);
+                    self.fatal = true;
+                }
+                None
+            }
+        }
+    }
+
+    fn cdata(&mut self, start: usize, end: usize) {
+        let content = &self.src[start..end];
+        for (s, e) in find_named_values(content) {
+            self.named_value(start + s, start + e);
+        }
+        let trimmed = content.trim_start();
+        if !(trimmed.starts_with("@(") || trimmed.starts_with("@{")) {
+            return;
+        }
+        let at = start + (content.len() - trimmed.len());
+        let local = &self.src[at..end];
+        match expression_extent(local, 0) {
+            Ok(extent) => {
+                let code = local[..extent.end].to_string();
+                let map = OffsetMap::identity(at, extent.end);
+                // Named values inside were already recorded above.
+                self.expressions.push(FoundExpr {
+                    start: at,
+                    end: at + extent.end,
+                    code,
+                    map,
+                    extent,
+                    in_cdata: true,
+                });
+            }
+            Err(err) => self.scan_error(at, at + err.at, err.kind),
+        }
+    }
+
+    fn record(
+        &mut self,
+        start: usize,
+        end: usize,
+        code: String,
+        map: OffsetMap,
+        extent: ExprExtent,
+        in_cdata: bool,
+    ) {
+        for (s, e) in find_named_values(&code) {
+            let (rs, re) = (map.to_raw(s), map.to_raw(e));
+            self.named_value(rs, re);
+        }
+        for b in &mut self.masked[start..end] {
+            *b = b'_';
+        }
+        self.expressions.push(FoundExpr {
+            start,
+            end,
+            code,
+            map,
+            extent,
+            in_cdata,
+        });
+    }
+
+    fn scan_error(&mut self, start: usize, at: usize, kind: ScanErrorKind) {
+        let opener = self.span(start, start + 2);
+        let diag = match kind {
+            ScanErrorKind::Unterminated => {
+                let close = if self.src[start..].starts_with("@{") { '}' } else { ')' };
+                Diagnostic::new(
+                    &codes::UNTERMINATED_EXPRESSION,
+                    opener,
+                    format!("policy expression `{}` is never closed", &self.src[start..start + 2]),
+                )
+                .with_label("opened here")
+                .with_help(format!(
+                    "add the matching `{close}`; brackets inside strings and comments do not count"
+                ))
+            }
+            ScanErrorKind::UnterminatedLiteral(kind) => {
+                let (what, help) = match kind {
+                    LiteralKind::String => (
+                        "string literal",
+                        "close the string with `\"`; a regular string cannot span lines, use a verbatim string `@\"...\"` for that",
+                    ),
+                    LiteralKind::Char => (
+                        "character literal",
+                        "close the character literal with `'`, or use a string `\"...\"`",
+                    ),
+                    LiteralKind::Comment => ("comment", "close the comment with `*/`"),
+                };
+                let at_end = (at + 1).min(self.src.len());
+                Diagnostic::new(
+                    &codes::UNTERMINATED_LITERAL,
+                    self.span(at, at_end),
+                    format!("{what} in policy expression is never closed"),
+                )
+                .with_label(format!("{what} starts here"))
+                .with_secondary(opener, "in this expression")
+                .with_help(help)
+            }
+            ScanErrorKind::Mismatched { expected, found } => Diagnostic::new(
+                &codes::MISMATCHED_BRACKET,
+                self.span(at, at + 1),
+                format!("found `{found}` where `{expected}` was expected"),
+            )
+            .with_label(format!("expected `{expected}`"))
+            .with_secondary(opener, "in this expression")
+            .with_help("check that every `(`, `[` and `{` in the expression is closed in order"),
+        };
+        self.diagnostics.push(diag);
+    }
+}
+
+/// Finds every `{{name}}` (name: letters, digits, `.`, `_`, `-`) in `s`.
+pub fn find_named_values(s: &str) -> Vec<(usize, usize)> {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i + 5 <= b.len() {
+        if b[i] == b'{' && b.get(i + 1) == Some(&b'{') {
+            let mut j = i + 2;
+            while j < b.len() && (b[j].is_ascii_alphanumeric() || matches!(b[j], b'.' | b'_' | b'-')) {
+                j += 1;
+            }
+            if j > i + 2 && b.get(j) == Some(&b'}') && b.get(j + 1) == Some(&b'}') {
+                out.push((i, j + 2));
+                i = j + 2;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(src: &str) -> Scan {
+        scan(FileId::default(), src)
+    }
+
+    #[test]
+    fn masks_expressions_keeping_length() {
+        let src = r#"<a v="@(x["k"] < 2 && y)">@{ return "<b>"; }</a>"#;
+        let s = run(src);
+        assert_eq!(s.masked.len(), src.len());
+        assert_eq!(s.expressions.len(), 2);
+        assert_eq!(&src[s.expressions[0].start..s.expressions[0].end], r#"@(x["k"] < 2 && y)"#);
+        assert!(s.masked.contains(r#"<a v="__"#));
+        assert!(s.diagnostics.is_empty());
+    }
+
+    #[test]
+    fn decodes_entities_inside_expressions() {
+        let src = r#"<a v="@(x == &quot;)&quot;)"/>"#;
+        let s = run(src);
+        assert_eq!(s.expressions.len(), 1);
+        assert_eq!(s.expressions[0].code, r#"@(x == ")")"#);
+        assert_eq!(s.expressions[0].end, src.len() - 3);
+    }
+
+    #[test]
+    fn skips_comments_and_finds_cdata_expressions() {
+        let src = "<a><!-- @( {{x}} --><![CDATA[ @{ return \"]\"; } ]]>{{y}}</a>";
+        let s = run(src);
+        assert_eq!(s.expressions.len(), 1);
+        assert!(s.expressions[0].in_cdata);
+        let names: Vec<_> = s.named_values.iter().map(|n| n.name.as_str()).collect();
+        assert_eq!(names, ["y"]);
+    }
+
+    #[test]
+    fn named_values_in_code_and_strings() {
+        let s = run(r#"<a v="@("{{key}}" + {{other-1}})" w="x{{lit.v}}"/>"#);
+        let names: Vec<_> = s.named_values.iter().map(|n| n.name.as_str()).collect();
+        assert_eq!(names, ["key", "other-1", "lit.v"]);
+    }
+
+    #[test]
+    fn unterminated_expression_is_reported() {
+        let s = run("<a>@(x + (y)</a>");
+        assert!(s.fatal);
+        assert_eq!(s.diagnostics[0].code.name, "unterminated-expression");
+        let s = run(r#"<a v="@(x + (y)"/>"#);
+        assert!(s.fatal);
+        assert_eq!(s.diagnostics[0].code.name, "unterminated-literal");
+    }
+
+    #[test]
+    fn mid_value_at_sign_is_not_an_error() {
+        let s = run(r#"<a v="mail@(home"/>"#);
+        assert!(!s.fatal);
+        assert!(s.diagnostics.is_empty());
+    }
+
+    #[test]
+    fn single_quoted_values_with_char_literals() {
+        let s = run("<a v='@(x.Split('.')[0])'/>");
+        assert_eq!(s.expressions.len(), 1);
+        assert_eq!(s.expressions[0].code, "@(x.Split('.')[0])");
+    }
+
+    #[test]
+    fn finds_named_value_patterns() {
+        assert_eq!(find_named_values("a{{b}}c{{}}{{d e}}{{f_g.h-1}}"), [(1, 6), (18, 29)]);
+    }
+}

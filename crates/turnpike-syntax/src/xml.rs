@@ -1,0 +1,443 @@
+//! Reads the masked document with quick-xml and builds the element tree, classifying each
+//! value as literal, expression or mixed and parsing expressions.
+
+use std::collections::HashMap;
+
+use quick_xml::events::Event;
+use quick_xml::Reader;
+use turnpike_diagnostics::{codes, Diagnostic, FileId, Span};
+
+use crate::parser::parse_found;
+use crate::scan::{scan, FoundExpr, NamedValueRef, Scan};
+use crate::tree::{Attribute, Document, Element, ExprForm, Expression, Node, Value, ValueKind};
+
+/// Reads one policy document. Never panics; problems come back as diagnostics, and as much of
+/// the tree as could be read is returned.
+pub fn parse_document(file: FileId, src: &str) -> (Document, Vec<Diagnostic>) {
+    let scanned = scan(file, src);
+    let mut b = Builder {
+        file,
+        src,
+        by_start: scanned
+            .expressions
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.start, i))
+            .collect(),
+        scan: &scanned,
+        diags: Vec::new(),
+    };
+    b.diags.extend(scanned.diagnostics.iter().cloned());
+    let root = if scanned.fatal { None } else { b.read() };
+    let mut diags = b.diags;
+    for nv in &scanned.named_values {
+        diags.push(unresolved(nv));
+    }
+    (Document { file, root }, diags)
+}
+
+fn unresolved(nv: &NamedValueRef) -> Diagnostic {
+    Diagnostic::new(
+        &codes::UNRESOLVED_NAMED_VALUE,
+        nv.span,
+        format!("named value `{}` has no known value", nv.name),
+    )
+    .with_label("kept as a placeholder")
+    .with_help(
+        "lint the whole artifact folder, which defines named values, or give the value in an overrides file",
+    )
+}
+
+struct Builder<'a> {
+    file: FileId,
+    src: &'a str,
+    scan: &'a Scan,
+    by_start: HashMap<usize, usize>,
+    diags: Vec<Diagnostic>,
+}
+
+fn pos(n: u64) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
+}
+
+impl Builder<'_> {
+    fn span(&self, start: usize, end: usize) -> Span {
+        Span::new(self.file, start, end)
+    }
+
+    fn xml_error(&mut self, start: usize, end: usize, message: String, help: Option<&str>) {
+        let mut d = Diagnostic::new(&codes::MALFORMED_XML, self.span(start, end), message);
+        if let Some(h) = help {
+            d = d.with_help(h);
+        }
+        self.diags.push(d);
+    }
+
+    fn read(&mut self) -> Option<Element> {
+        let mut reader = Reader::from_str(&self.scan.masked);
+        let config = reader.config_mut();
+        config.trim_text(false);
+        config.check_end_names = true;
+        config.check_comments = false;
+        let mut stack: Vec<Element> = Vec::new();
+        let mut root: Option<Element> = None;
+        loop {
+            let before = pos(reader.buffer_position());
+            let event = reader.read_event();
+            let after = pos(reader.buffer_position());
+            match event {
+                Ok(Event::Start(_)) => {
+                    if let Some(el) = self.start_tag(before, after) {
+                        stack.push(el);
+                    }
+                }
+                Ok(Event::Empty(_)) => {
+                    if let Some(el) = self.start_tag(before, after) {
+                        self.attach(&mut stack, &mut root, el);
+                    }
+                }
+                Ok(Event::End(_)) => {
+                    if let Some(mut el) = stack.pop() {
+                        el.span.end = u32::try_from(after).unwrap_or(u32::MAX);
+                        self.attach(&mut stack, &mut root, el);
+                    }
+                }
+                Ok(Event::Text(_)) => {
+                    let raw = &self.scan.masked[before..after];
+                    if raw.trim().is_empty() {
+                        continue;
+                    }
+                    match stack.last_mut() {
+                        Some(parent) => {
+                            let v = self.value(before, after, false);
+                            parent.children.push(Node::Text(v));
+                        }
+                        None => {
+                            let lead = raw.len() - raw.trim_start().len();
+                            self.xml_error(
+                                before + lead,
+                                before + raw.trim_end().len(),
+                                "text outside the root element".to_string(),
+                                Some("a policy document holds one root element, such as `<policies>`, and nothing else"),
+                            );
+                        }
+                    }
+                }
+                Ok(Event::CData(_)) => {
+                    let (s, e) = (before + 9, after.saturating_sub(3).max(before + 9));
+                    match stack.last_mut() {
+                        Some(parent) => {
+                            if !self.src[s..e].trim().is_empty() {
+                                let v = self.value(s, e, true);
+                                parent.children.push(Node::Text(v));
+                            }
+                        }
+                        None => self.xml_error(
+                            before,
+                            after,
+                            "CDATA section outside the root element".to_string(),
+                            None,
+                        ),
+                    }
+                }
+                Ok(Event::Comment(_)) => {
+                    if let Some(parent) = stack.last_mut() {
+                        parent
+                            .children
+                            .push(Node::Comment(Span::new(self.file, before, after)));
+                    }
+                }
+                Ok(Event::Decl(_) | Event::PI(_) | Event::DocType(_)) => {}
+                Ok(Event::Eof) => break,
+                Err(err) => {
+                    let at = pos(reader.error_position());
+                    self.report_reader_error(&err, at, &stack);
+                    return None;
+                }
+            }
+        }
+        if let Some(open) = stack.last() {
+            let name_span = open.name_span;
+            self.diags.push(
+                Diagnostic::new(
+                    &codes::MALFORMED_XML,
+                    name_span,
+                    format!("element `{}` is never closed", open.name),
+                )
+                .with_label("opened here")
+                .with_help(format!("add `</{}>` or close the tag with `/>`", open.name)),
+            );
+            return None;
+        }
+        if root.is_none() {
+            let end = self.src.len();
+            self.xml_error(
+                0,
+                end.min(1),
+                "the document has no root element".to_string(),
+                Some("a policy document is `<policies>` with its sections, or a `<fragment>`"),
+            );
+        }
+        root
+    }
+
+    fn attach(&mut self, stack: &mut [Element], root: &mut Option<Element>, el: Element) {
+        match stack.last_mut() {
+            Some(parent) => parent.children.push(Node::Element(el)),
+            None if root.is_none() => *root = Some(el),
+            None => {
+                let (s, e) = (el.name_span.start as usize, el.name_span.end as usize);
+                self.xml_error(
+                    s,
+                    e,
+                    format!("second root element `{}`", el.name),
+                    Some("a policy document holds exactly one root element"),
+                );
+            }
+        }
+    }
+
+    fn report_reader_error(&mut self, err: &quick_xml::Error, at: usize, stack: &[Element]) {
+        use quick_xml::errors::{IllFormedError, SyntaxError};
+        let at = at.min(self.src.len());
+        let end = (at + 1).min(self.src.len()).max(at);
+        let (message, help): (String, Option<&str>) = match err {
+            quick_xml::Error::Syntax(s) => match s {
+                SyntaxError::UnclosedTag => (
+                    "tag is not closed: `>` not found before the end of the file".into(),
+                    Some("a `\"` inside an attribute value ends the value unless the value is a policy expression `@(...)`; write `&quot;` instead"),
+                ),
+                SyntaxError::UnclosedComment => ("comment is never closed".into(), Some("close it with `-->`")),
+                SyntaxError::UnclosedCData => ("CDATA section is never closed".into(), Some("close it with `]]>`")),
+                SyntaxError::UnclosedPIOrXmlDecl => ("processing instruction is never closed".into(), Some("close it with `?>`")),
+                SyntaxError::UnclosedDoctype => ("document type declaration is never closed".into(), None),
+                SyntaxError::InvalidBangMarkup => ("unknown markup after `<!`".into(), Some("comments are written `<!-- ... -->`")),
+            },
+            quick_xml::Error::IllFormed(i) => match i {
+                IllFormedError::MismatchedEndTag { expected, found } => {
+                    let open = stack.last().map(|e| e.name_span);
+                    let mut d = Diagnostic::new(
+                        &codes::MALFORMED_XML,
+                        self.span(at, end),
+                        format!("end tag `</{found}>` does not match the open element `{expected}`"),
+                    )
+                    .with_label("this end tag")
+                    .with_help(format!("close `{expected}` with `</{expected}>` first"));
+                    if let Some(open) = open {
+                        d = d.with_secondary(open, "opened here");
+                    }
+                    self.diags.push(d);
+                    return;
+                }
+                IllFormedError::UnmatchedEndTag(name) => (
+                    format!("end tag `</{name}>` has no open element"),
+                    Some("remove it, or add the start tag it closes"),
+                ),
+                IllFormedError::MissingEndTag(name) => (format!("element `{name}` is never closed"), None),
+                other => (format!("{other}"), None),
+            },
+            other => (format!("{other}").to_lowercase(), None),
+        };
+        self.xml_error(at, end, message, help);
+    }
+
+    /// Builds an element from its start tag `before..after` (`<name attrs>` or `<name/>`).
+    fn start_tag(&mut self, before: usize, after: usize) -> Option<Element> {
+        let masked = &self.scan.masked;
+        let tag = &masked[before..after];
+        let bytes = tag.as_bytes();
+        let is_space = |b: u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+        let mut i = 1;
+        while i < bytes.len() && !is_space(bytes[i]) && bytes[i] != b'>' && bytes[i] != b'/' {
+            i += 1;
+        }
+        let name = tag[1..i].to_string();
+        let name_span = self.span(before + 1, before + i);
+        let mut attrs: Vec<Attribute> = Vec::new();
+        loop {
+            while i < bytes.len() && is_space(bytes[i]) {
+                i += 1;
+            }
+            if i >= bytes.len() || bytes[i] == b'>' || bytes[i] == b'/' {
+                break;
+            }
+            let name_start = i;
+            while i < bytes.len() && !is_space(bytes[i]) && !matches!(bytes[i], b'=' | b'>' | b'/') {
+                i += 1;
+            }
+            let attr_name = &tag[name_start..i];
+            let attr_span = self.span(before + name_start, before + i);
+            while i < bytes.len() && is_space(bytes[i]) {
+                i += 1;
+            }
+            if bytes.get(i) != Some(&b'=') {
+                self.diags.push(
+                    Diagnostic::new(
+                        &codes::MALFORMED_XML,
+                        attr_span,
+                        format!("attribute `{attr_name}` has no value"),
+                    )
+                    .with_help(format!("write `{attr_name}=\"...\"`")),
+                );
+                return None;
+            }
+            i += 1;
+            while i < bytes.len() && is_space(bytes[i]) {
+                i += 1;
+            }
+            let quote = bytes.get(i).copied();
+            if !matches!(quote, Some(b'"' | b'\'')) {
+                self.diags.push(
+                    Diagnostic::new(
+                        &codes::MALFORMED_XML,
+                        self.span(before + i, before + (i + 1).min(bytes.len())),
+                        format!("value of attribute `{attr_name}` is not quoted"),
+                    )
+                    .with_secondary(attr_span, "this attribute")
+                    .with_help("put the value between `\"` or `'`"),
+                );
+                return None;
+            }
+            let q = quote.unwrap_or(b'"');
+            let vstart = i + 1;
+            let Some(len) = bytes[vstart..].iter().position(|&b| b == q) else {
+                self.xml_error(before + i, before + i + 1, "attribute value is never closed".into(), None);
+                return None;
+            };
+            let vend = vstart + len;
+            i = vend + 1;
+            if let Some(first) = attrs.iter().find(|a| a.name == attr_name) {
+                let first = first.name_span;
+                self.diags.push(
+                    Diagnostic::new(
+                        &codes::MALFORMED_XML,
+                        attr_span,
+                        format!("attribute `{attr_name}` appears twice"),
+                    )
+                    .with_secondary(first, "first given here")
+                    .with_help("keep one of them"),
+                );
+                continue;
+            }
+            let value = self.value(before + vstart, before + vend, false);
+            attrs.push(Attribute {
+                name: attr_name.to_string(),
+                name_span: attr_span,
+                value,
+            });
+        }
+        Some(Element {
+            name,
+            name_span,
+            span: self.span(before, after),
+            attrs,
+            children: Vec::new(),
+        })
+    }
+
+    /// Classifies and decodes the raw value at `start..end` of the file.
+    fn value(&mut self, start: usize, end: usize, cdata: bool) -> Value {
+        let raw = &self.src[start..end];
+        let lead = raw.len() - raw.trim_start().len();
+        let (tstart, tend) = (start + lead, start + raw.trim_end().len());
+        let named_values: Vec<NamedValueRef> = self
+            .scan
+            .named_values
+            .iter()
+            .filter(|n| n.span.start as usize >= start && n.span.end as usize <= end)
+            .cloned()
+            .collect();
+        let inner: Vec<&FoundExpr> = self
+            .scan
+            .expressions
+            .iter()
+            .filter(|e| e.start >= start && e.end <= end)
+            .collect();
+        let whole = self
+            .by_start
+            .get(&tstart)
+            .map(|&i| &self.scan.expressions[i])
+            .filter(|e| e.end == tend && e.in_cdata == cdata);
+        let span = self.span(start, end);
+        if let Some(found) = whole {
+            let (body, diags) = parse_found(self.file, found);
+            self.diags.extend(diags);
+            let form = if found.code.starts_with("@{") {
+                ExprForm::Block
+            } else {
+                ExprForm::Single
+            };
+            return Value {
+                span,
+                text: found.code.clone(),
+                kind: ValueKind::Expression(Box::new(Expression {
+                    span: self.span(found.start, found.end),
+                    form,
+                    code: found.code.clone(),
+                    map: found.map.clone(),
+                    body,
+                })),
+                named_values,
+                cdata,
+            };
+        }
+        let text = if cdata {
+            raw.to_string()
+        } else {
+            match quick_xml::escape::unescape(raw) {
+                Ok(t) => t.into_owned(),
+                Err(err) => {
+                    self.entity_error(start, raw, &err);
+                    raw.to_string()
+                }
+            }
+        };
+        let kind = if let Some(first) = inner.first() {
+            self.diags.push(
+                Diagnostic::new(
+                    &codes::MIXED_EXPRESSION_VALUE,
+                    self.span(first.start, first.end),
+                    "policy expression is only part of this value, so it is not evaluated",
+                )
+                .with_secondary(self.span(tstart, tend), "the whole value is taken as literal text")
+                .with_help("make the whole value one expression, e.g. `@(\"text\" + ...)`"),
+            );
+            ValueKind::Mixed
+        } else {
+            ValueKind::Literal
+        };
+        Value {
+            span,
+            text,
+            kind,
+            named_values,
+            cdata,
+        }
+    }
+
+    fn entity_error(&mut self, start: usize, raw: &str, err: &quick_xml::escape::EscapeError) {
+        use quick_xml::escape::EscapeError;
+        let (range, message, help) = match err {
+            EscapeError::UnrecognizedEntity(range, name) => (
+                range.clone(),
+                format!("unknown entity `&{name};`"),
+                "XML knows `&lt;`, `&gt;`, `&amp;`, `&quot;`, `&apos;` and numeric references such as `&#38;`",
+            ),
+            EscapeError::UnterminatedEntity(range) => (
+                range.start..range.start + 1,
+                "`&` does not start an entity".to_string(),
+                "write `&amp;` for a literal `&`, or make the whole value a policy expression",
+            ),
+            other => (
+                0..raw.len(),
+                format!("{other}").to_lowercase(),
+                "check the character reference",
+            ),
+        };
+        let s = (start + range.start.saturating_sub(1)).min(start + raw.len());
+        let e = (start + range.end).min(start + raw.len()).max(s);
+        self.diags.push(
+            Diagnostic::new(&codes::MALFORMED_XML, self.span(s, e), message).with_help(help),
+        );
+    }
+}
