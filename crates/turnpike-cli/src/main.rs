@@ -40,7 +40,10 @@ fn main() -> ExitCode {
     }
 }
 
-#[expect(clippy::print_stderr, reason = "the command line reports to the terminal")]
+#[expect(
+    clippy::print_stderr,
+    reason = "the command line reports to the terminal"
+)]
 fn lint(path: &std::path::Path, format: Format) -> ExitCode {
     let report = match turnpike_sema::lint_path(path) {
         Ok(r) => r,

@@ -143,7 +143,10 @@ mod tests {
     #[test]
     fn lookup_by_id_and_name() {
         assert_eq!(lookup("TP0101"), Some(&MALFORMED_XML));
-        assert_eq!(lookup("unresolved-named-value"), Some(&UNRESOLVED_NAMED_VALUE));
+        assert_eq!(
+            lookup("unresolved-named-value"),
+            Some(&UNRESOLVED_NAMED_VALUE)
+        );
         assert_eq!(lookup("nope"), None);
     }
 }

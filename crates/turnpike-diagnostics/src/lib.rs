@@ -11,7 +11,7 @@ mod render;
 mod source;
 
 pub use codes::{Code, Severity};
-pub use render::{render_human, render_json, summary_line, DiagnosticJson};
+pub use render::{DiagnosticJson, render_human, render_json, summary_line};
 pub use source::{FileId, SourceFile, SourceMap, Span};
 
 /// A secondary or primary source label of a diagnostic.

@@ -80,10 +80,7 @@ fn clamp(text: &str, range: std::ops::Range<usize>) -> std::ops::Range<usize> {
         end += 1;
     }
     if start == len && len > 0 {
-        start = text[..len]
-            .char_indices()
-            .next_back()
-            .map_or(0, |(i, _)| i);
+        start = text[..len].char_indices().next_back().map_or(0, |(i, _)| i);
         end = len;
     }
     start..end
@@ -173,7 +170,7 @@ pub fn summary_line(files: usize, expressions: usize, errors: usize, warnings: u
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{codes, Span};
+    use crate::{Span, codes};
 
     #[test]
     fn renders_rustc_style_with_help() {
@@ -183,7 +180,10 @@ mod tests {
             .with_label("here")
             .with_help("do this");
         let out = render_human(&d, &map);
-        assert!(out.starts_with("error[TP0101 malformed-xml]: bad thing\n"), "{out}");
+        assert!(
+            out.starts_with("error[TP0101 malformed-xml]: bad thing\n"),
+            "{out}"
+        );
         assert!(out.contains("--> p.xml:2:3"), "{out}");
         assert!(out.contains("^^^^^^^ here"), "{out}");
         assert!(out.contains("= help: do this"), "{out}");
@@ -213,6 +213,9 @@ mod tests {
 
     #[test]
     fn summary_is_always_plural() {
-        assert_eq!(summary_line(1, 1, 1, 1), "1 files, 1 expressions, 1 errors, 1 warnings");
+        assert_eq!(
+            summary_line(1, 1, 1, 1),
+            "1 files, 1 expressions, 1 errors, 1 warnings"
+        );
     }
 }

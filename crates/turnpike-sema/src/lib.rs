@@ -6,4 +6,4 @@
 
 pub mod lint;
 
-pub use lint::{lint_path, lint_source, LintReport};
+pub use lint::{LintReport, lint_path, lint_source};

@@ -3,9 +3,9 @@
 use std::io;
 use std::path::Path;
 
-use turnpike_diagnostics::{codes, sort_diagnostics, Diagnostic, Severity, SourceMap, Span};
+use turnpike_diagnostics::{Diagnostic, Severity, SourceMap, Span, codes, sort_diagnostics};
 use turnpike_syntax::files::policy_files;
-use turnpike_syntax::{parse_document, Document};
+use turnpike_syntax::{Document, parse_document};
 
 /// What linting a path found.
 #[derive(Debug, Default)]

@@ -49,10 +49,7 @@ impl OffsetMap {
         let r = u32_of(r);
         let i = self.points.partition_point(|p| p.1 <= r).saturating_sub(1);
         let (pd, pr) = self.points[i];
-        let next_dec = self
-            .points
-            .get(i + 1)
-            .map_or(self.decoded_len, |p| p.0);
+        let next_dec = self.points.get(i + 1).map_or(self.decoded_len, |p| p.0);
         (pd + r.saturating_sub(pr)).min(next_dec) as usize
     }
 

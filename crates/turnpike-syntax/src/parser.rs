@@ -4,13 +4,13 @@
 mod build;
 mod literals;
 
-use pest::error::{ErrorVariant, InputLocation};
 use pest::Parser as _;
-use turnpike_diagnostics::{codes, Diagnostic, FileId, Span};
+use pest::error::{ErrorVariant, InputLocation};
+use turnpike_diagnostics::{Diagnostic, FileId, Span, codes};
 
 use crate::offsets::OffsetMap;
-use crate::scan::csharp::{code_extent, ExprExtent};
 use crate::scan::FoundExpr;
+use crate::scan::csharp::{ExprExtent, code_extent};
 use crate::tree::ExprBody;
 
 /// The pest parser generated from `grammar/expr.pest`.
@@ -57,12 +57,16 @@ pub fn parse_code(
         return (None, vec![d]);
     }
     if is_empty_body(code) {
-        let d = Diagnostic::new(&codes::EMPTY_EXPRESSION, whole, "policy expression holds no code")
-            .with_help(if block {
-                "a block `@{ ... }` must return a value, e.g. `@{ return \"\"; }`"
-            } else {
-                "write an expression between the brackets, e.g. `@(\"\")`"
-            });
+        let d = Diagnostic::new(
+            &codes::EMPTY_EXPRESSION,
+            whole,
+            "policy expression holds no code",
+        )
+        .with_help(if block {
+            "a block `@{ ... }` must return a value, e.g. `@{ return \"\"; }`"
+        } else {
+            "write an expression between the brackets, e.g. `@(\"\")`"
+        });
         return (None, vec![d]);
     }
     let rule = if block {
@@ -70,16 +74,17 @@ pub fn parse_code(
     } else {
         Rule::expression_root
     };
-    let parsed = stacker::maybe_grow(STACK_RED_ZONE, STACK_SIZE, || CsParser::parse(rule, code));
-    match parsed {
-        Ok(mut pairs) => {
-            let Some(root) = pairs.next() else {
-                return (None, Vec::new());
-            };
-            build::build(file, map, root, block)
+    // The grammar and the tree builder recurse once per bracket level: make sure there is
+    // stack for the deepest accepted nesting, whatever thread we are on.
+    stacker::maybe_grow(STACK_RED_ZONE, STACK_SIZE, || {
+        match CsParser::parse(rule, code) {
+            Ok(mut pairs) => match pairs.next() {
+                Some(root) => build::build(file, map, root, block),
+                None => (None, Vec::new()),
+            },
+            Err(err) => (None, vec![syntax_error(file, code, map, &err)]),
         }
-        Err(err) => (None, vec![syntax_error(file, code, map, &err)]),
-    }
+    })
 }
 
 /// Stack that parsing may need: the grammar recurses once per bracket level.
@@ -139,7 +144,10 @@ fn syntax_error(
                 .chars()
                 .take_while(|c| c.is_alphanumeric() || *c == '_')
                 .collect();
-            (format!("unexpected `{word}` in policy expression"), word.len())
+            (
+                format!("unexpected `{word}` in policy expression"),
+                word.len(),
+            )
         }
         Some(c) => (
             format!("unexpected `{}` in policy expression", c.escape_debug()),
@@ -154,10 +162,17 @@ fn syntax_error(
     let start = map.to_raw(at);
     let end = map.to_raw((at + width).min(code.len()));
     let whole = Span::new(file, map.to_raw(0), map.to_raw(code.len()));
-    let mut d = Diagnostic::new(&codes::EXPRESSION_SYNTAX, Span::new(file, start, end), message)
-        .with_label(format!("expected {expected}"));
+    let mut d = Diagnostic::new(
+        &codes::EXPRESSION_SYNTAX,
+        Span::new(file, start, end),
+        message,
+    )
+    .with_label(format!("expected {expected}"));
     if whole.len() < 400 {
-        d = d.with_secondary(Span::new(file, whole.start as usize, whole.start as usize + 2), "in this expression");
+        d = d.with_secondary(
+            Span::new(file, whole.start as usize, whole.start as usize + 2),
+            "in this expression",
+        );
     }
     if let Some(help) = hint(code, at) {
         d = d.with_help(help);
@@ -169,7 +184,11 @@ fn syntax_error(
 fn hint(code: &str, at: usize) -> Option<String> {
     let rest = &code[at.min(code.len())..];
     let before = code[..at.min(code.len())].trim_end();
-    if code.starts_with("@{") && !before.ends_with(';') && !before.ends_with('{') && !before.ends_with('}') {
+    if code.starts_with("@{")
+        && !before.ends_with(';')
+        && !before.ends_with('{')
+        && !before.ends_with('}')
+    {
         return Some("statements in `@{ ... }` end with `;`".to_string());
     }
     if rest.starts_with('\'') {
@@ -217,8 +236,14 @@ fn rule_name(r: Rule) -> &'static str {
         op_coalesce | op_or | op_and | op_bit_or | op_bit_xor | op_bit_and | op_eq | op_ne
         | op_le | op_ge | op_shl | op_shr | op_lt | op_gt | op_add | op_sub | op_mul | op_div
         | op_rem | type_test | is_pattern | as_type => "an operator",
-        selector | member_access | null_conditional_member | invocation | element_access
-        | null_conditional_element | post_increment | post_decrement => "`.`, `(` or `[`",
+        selector
+        | member_access
+        | null_conditional_member
+        | invocation
+        | element_access
+        | null_conditional_element
+        | post_increment
+        | post_decrement => "`.`, `(` or `[`",
         switch_section | switch_label | case_label | default_label => "`case` or `default`",
         catch_clause | finally_clause => "`catch` or `finally`",
         else_clause => "`else`",

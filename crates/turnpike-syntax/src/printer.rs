@@ -189,7 +189,10 @@ impl Printer {
                 self.expr(operand);
                 // `- -x` must not become `--x`.
                 let first = self.out[start..].chars().next();
-                if matches!((tok.chars().last(), first), (Some('-'), Some('-')) | (Some('+'), Some('+'))) {
+                if matches!(
+                    (tok.chars().last(), first),
+                    (Some('-'), Some('-')) | (Some('+'), Some('+'))
+                ) {
                     self.out.insert(start, ' ');
                 }
             }
@@ -262,7 +265,7 @@ impl Printer {
                     LambdaBody::Block(b) => self.block(b),
                 }
             }
-            ExprKind::New(n) => self.new(n),
+            ExprKind::New(n) => self.new_expr(n),
             ExprKind::Paren(inner) => {
                 self.out.push('(');
                 self.expr(inner);
@@ -348,7 +351,7 @@ impl Printer {
         });
     }
 
-    fn new(&mut self, n: &New) {
+    fn new_expr(&mut self, n: &New) {
         self.push("new ");
         match n {
             New::Object { ty, args, init } => {
@@ -698,15 +701,83 @@ impl Printer {
 /// C# keywords, which need `@` to be used as identifiers.
 fn is_reserved(name: &str) -> bool {
     const KEYWORDS: &[&str] = &[
-        "abstract", "as", "base", "bool", "break", "byte", "case", "catch", "char", "checked",
-        "class", "const", "continue", "decimal", "default", "delegate", "do", "double", "else",
-        "enum", "event", "explicit", "extern", "false", "finally", "fixed", "float", "for",
-        "foreach", "goto", "if", "implicit", "in", "int", "interface", "internal", "is", "lock",
-        "long", "namespace", "new", "null", "object", "operator", "out", "override", "params",
-        "private", "protected", "public", "readonly", "ref", "return", "sbyte", "sealed", "short",
-        "sizeof", "stackalloc", "static", "string", "struct", "switch", "this", "throw", "true",
-        "try", "typeof", "uint", "ulong", "unchecked", "unsafe", "ushort", "using", "virtual",
-        "void", "volatile", "while",
+        "abstract",
+        "as",
+        "base",
+        "bool",
+        "break",
+        "byte",
+        "case",
+        "catch",
+        "char",
+        "checked",
+        "class",
+        "const",
+        "continue",
+        "decimal",
+        "default",
+        "delegate",
+        "do",
+        "double",
+        "else",
+        "enum",
+        "event",
+        "explicit",
+        "extern",
+        "false",
+        "finally",
+        "fixed",
+        "float",
+        "for",
+        "foreach",
+        "goto",
+        "if",
+        "implicit",
+        "in",
+        "int",
+        "interface",
+        "internal",
+        "is",
+        "lock",
+        "long",
+        "namespace",
+        "new",
+        "null",
+        "object",
+        "operator",
+        "out",
+        "override",
+        "params",
+        "private",
+        "protected",
+        "public",
+        "readonly",
+        "ref",
+        "return",
+        "sbyte",
+        "sealed",
+        "short",
+        "sizeof",
+        "stackalloc",
+        "static",
+        "string",
+        "struct",
+        "switch",
+        "this",
+        "throw",
+        "true",
+        "try",
+        "typeof",
+        "uint",
+        "ulong",
+        "unchecked",
+        "unsafe",
+        "ushort",
+        "using",
+        "virtual",
+        "void",
+        "volatile",
+        "while",
     ];
     KEYWORDS.contains(&name)
 }

@@ -10,10 +10,10 @@
 pub mod csharp;
 
 use logos::Logos;
-use turnpike_diagnostics::{codes, Diagnostic, FileId, Span};
+use turnpike_diagnostics::{Diagnostic, FileId, Span, codes};
 
-use crate::offsets::{decode_entities, OffsetMap};
-use csharp::{expression_extent, ExprExtent, LiteralKind, ScanErrorKind};
+use crate::offsets::{OffsetMap, decode_entities};
+use csharp::{ExprExtent, LiteralKind, ScanErrorKind, expression_extent};
 
 #[derive(Logos, Debug, Clone, Copy, PartialEq, Eq)]
 enum Content {
@@ -219,7 +219,9 @@ impl Scanner<'_> {
                     return (next, Mode::Content);
                 }
                 Content::CdataOpen => {
-                    let close = self.src[end..].find("]]>").map_or(self.src.len(), |i| end + i);
+                    let close = self.src[end..]
+                        .find("]]>")
+                        .map_or(self.src.len(), |i| end + i);
                     self.cdata(end, close);
                     return ((close + 3).min(self.src.len()), Mode::Content);
                 }
@@ -398,11 +400,18 @@ impl Scanner<'_> {
         let opener = self.span(start, start + 2);
         let diag = match kind {
             ScanErrorKind::Unterminated => {
-                let close = if self.src[start..].starts_with("@{") { '}' } else { ')' };
+                let close = if self.src[start..].starts_with("@{") {
+                    '}'
+                } else {
+                    ')'
+                };
                 Diagnostic::new(
                     &codes::UNTERMINATED_EXPRESSION,
                     opener,
-                    format!("policy expression `{}` is never closed", &self.src[start..start + 2]),
+                    format!(
+                        "policy expression `{}` is never closed",
+                        &self.src[start..start + 2]
+                    ),
                 )
                 .with_label("opened here")
                 .with_help(format!(
@@ -431,6 +440,13 @@ impl Scanner<'_> {
                 .with_secondary(opener, "in this expression")
                 .with_help(help)
             }
+            ScanErrorKind::TooDeep => Diagnostic::new(
+                &codes::EXPRESSION_TOO_DEEP,
+                self.span(at, (at + 2).min(self.src.len())),
+                "interpolated strings nest too deeply",
+            )
+            .with_secondary(opener, "in this expression")
+            .with_help("build the text in steps with local variables in a `@{ ... }` block"),
             ScanErrorKind::Mismatched { expected, found } => Diagnostic::new(
                 &codes::MISMATCHED_BRACKET,
                 self.span(at, at + 1),
@@ -452,7 +468,9 @@ pub fn find_named_values(s: &str) -> Vec<(usize, usize)> {
     while i + 5 <= b.len() {
         if b[i] == b'{' && b.get(i + 1) == Some(&b'{') {
             let mut j = i + 2;
-            while j < b.len() && (b[j].is_ascii_alphanumeric() || matches!(b[j], b'.' | b'_' | b'-')) {
+            while j < b.len()
+                && (b[j].is_ascii_alphanumeric() || matches!(b[j], b'.' | b'_' | b'-'))
+            {
                 j += 1;
             }
             if j > i + 2 && b.get(j) == Some(&b'}') && b.get(j + 1) == Some(&b'}') {
@@ -480,7 +498,10 @@ mod tests {
         let s = run(src);
         assert_eq!(s.masked.len(), src.len());
         assert_eq!(s.expressions.len(), 2);
-        assert_eq!(&src[s.expressions[0].start..s.expressions[0].end], r#"@(x["k"] < 2 && y)"#);
+        assert_eq!(
+            &src[s.expressions[0].start..s.expressions[0].end],
+            r#"@(x["k"] < 2 && y)"#
+        );
         assert!(s.masked.contains(r#"<a v="__"#));
         assert!(s.diagnostics.is_empty());
     }
@@ -537,6 +558,9 @@ mod tests {
 
     #[test]
     fn finds_named_value_patterns() {
-        assert_eq!(find_named_values("a{{b}}c{{}}{{d e}}{{f_g.h-1}}"), [(1, 6), (18, 29)]);
+        assert_eq!(
+            find_named_values("a{{b}}c{{}}{{d e}}{{f_g.h-1}}"),
+            [(1, 6), (18, 29)]
+        );
     }
 }

@@ -3,12 +3,12 @@
 
 use std::collections::HashMap;
 
-use quick_xml::events::Event;
 use quick_xml::Reader;
-use turnpike_diagnostics::{codes, Diagnostic, FileId, Span};
+use quick_xml::events::Event;
+use turnpike_diagnostics::{Diagnostic, FileId, Span, codes};
 
 use crate::parser::parse_found;
-use crate::scan::{scan, FoundExpr, NamedValueRef, Scan};
+use crate::scan::{FoundExpr, NamedValueRef, Scan, scan};
 use crate::tree::{Attribute, Document, Element, ExprForm, Expression, Node, Value, ValueKind};
 
 /// Reads one policy document. Never panics; problems come back as diagnostics, and as much of
@@ -205,21 +205,43 @@ impl Builder<'_> {
             quick_xml::Error::Syntax(s) => match s {
                 SyntaxError::UnclosedTag => (
                     "tag is not closed: `>` not found before the end of the file".into(),
-                    Some("a `\"` inside an attribute value ends the value unless the value is a policy expression `@(...)`; write `&quot;` instead"),
+                    Some(
+                        "a `\"` inside an attribute value ends the value unless the value is a policy expression `@(...)`; write `&quot;` instead",
+                    ),
                 ),
-                SyntaxError::UnclosedComment => ("comment is never closed".into(), Some("close it with `-->`")),
-                SyntaxError::UnclosedCData => ("CDATA section is never closed".into(), Some("close it with `]]>`")),
-                SyntaxError::UnclosedPIOrXmlDecl => ("processing instruction is never closed".into(), Some("close it with `?>`")),
-                SyntaxError::UnclosedDoctype => ("document type declaration is never closed".into(), None),
-                SyntaxError::InvalidBangMarkup => ("unknown markup after `<!`".into(), Some("comments are written `<!-- ... -->`")),
+                SyntaxError::UnclosedComment => (
+                    "comment is never closed".into(),
+                    Some("close it with `-->`"),
+                ),
+                SyntaxError::UnclosedCData => (
+                    "CDATA section is never closed".into(),
+                    Some("close it with `]]>`"),
+                ),
+                SyntaxError::UnclosedPIOrXmlDecl => (
+                    "processing instruction is never closed".into(),
+                    Some("close it with `?>`"),
+                ),
+                SyntaxError::UnclosedDoctype => {
+                    ("document type declaration is never closed".into(), None)
+                }
+                SyntaxError::InvalidBangMarkup => (
+                    "unknown markup after `<!`".into(),
+                    Some("comments are written `<!-- ... -->`"),
+                ),
             },
             quick_xml::Error::IllFormed(i) => match i {
+                IllFormedError::MismatchedEndTag { expected, found } if expected.is_empty() => (
+                    format!("end tag `</{found}>` has no open element"),
+                    Some("remove it, or add the start tag it closes"),
+                ),
                 IllFormedError::MismatchedEndTag { expected, found } => {
                     let open = stack.last().map(|e| e.name_span);
                     let mut d = Diagnostic::new(
                         &codes::MALFORMED_XML,
                         self.span(at, end),
-                        format!("end tag `</{found}>` does not match the open element `{expected}`"),
+                        format!(
+                            "end tag `</{found}>` does not match the open element `{expected}`"
+                        ),
                     )
                     .with_label("this end tag")
                     .with_help(format!("close `{expected}` with `</{expected}>` first"));
@@ -233,7 +255,9 @@ impl Builder<'_> {
                     format!("end tag `</{name}>` has no open element"),
                     Some("remove it, or add the start tag it closes"),
                 ),
-                IllFormedError::MissingEndTag(name) => (format!("element `{name}` is never closed"), None),
+                IllFormedError::MissingEndTag(name) => {
+                    (format!("element `{name}` is never closed"), None)
+                }
                 other => (format!("{other}"), None),
             },
             other => (format!("{other}").to_lowercase(), None),
@@ -262,7 +286,8 @@ impl Builder<'_> {
                 break;
             }
             let name_start = i;
-            while i < bytes.len() && !is_space(bytes[i]) && !matches!(bytes[i], b'=' | b'>' | b'/') {
+            while i < bytes.len() && !is_space(bytes[i]) && !matches!(bytes[i], b'=' | b'>' | b'/')
+            {
                 i += 1;
             }
             let attr_name = &tag[name_start..i];
@@ -301,7 +326,12 @@ impl Builder<'_> {
             let q = quote.unwrap_or(b'"');
             let vstart = i + 1;
             let Some(len) = bytes[vstart..].iter().position(|&b| b == q) else {
-                self.xml_error(before + i, before + i + 1, "attribute value is never closed".into(), None);
+                self.xml_error(
+                    before + i,
+                    before + i + 1,
+                    "attribute value is never closed".into(),
+                    None,
+                );
                 return None;
             };
             let vend = vstart + len;
@@ -399,7 +429,10 @@ impl Builder<'_> {
                     self.span(first.start, first.end),
                     "policy expression is only part of this value, so it is not evaluated",
                 )
-                .with_secondary(self.span(tstart, tend), "the whole value is taken as literal text")
+                .with_secondary(
+                    self.span(tstart, tend),
+                    "the whole value is taken as literal text",
+                )
                 .with_help("make the whole value one expression, e.g. `@(\"text\" + ...)`"),
             );
             ValueKind::Mixed
@@ -436,8 +469,7 @@ impl Builder<'_> {
         };
         let s = (start + range.start.saturating_sub(1)).min(start + raw.len());
         let e = (start + range.end).min(start + raw.len()).max(s);
-        self.diags.push(
-            Diagnostic::new(&codes::MALFORMED_XML, self.span(s, e), message).with_help(help),
-        );
+        self.diags
+            .push(Diagnostic::new(&codes::MALFORMED_XML, self.span(s, e), message).with_help(help));
     }
 }

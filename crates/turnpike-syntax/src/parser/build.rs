@@ -3,10 +3,10 @@
 //! tree depth).
 
 use pest::iterators::Pair;
-use turnpike_diagnostics::{codes, Diagnostic, FileId, Span};
+use turnpike_diagnostics::{Diagnostic, FileId, Span, codes};
 
 use super::literals::{check_integer, check_real, decode_escapes, utf16_to_string};
-use super::{Rule, MAX_TREE_DEPTH};
+use super::{MAX_TREE_DEPTH, Rule};
 use crate::ast::*;
 use crate::offsets::OffsetMap;
 use crate::tree::ExprBody;
@@ -25,9 +25,10 @@ pub(super) fn build(
         depth: 0,
     };
     // root: expression_root / block_root > policy_expression / policy_block
-    let Some(policy) = root.into_inner().find(|p| {
-        matches!(p.as_rule(), Rule::policy_expression | Rule::policy_block)
-    }) else {
+    let Some(policy) = root
+        .into_inner()
+        .find(|p| matches!(p.as_rule(), Rule::policy_expression | Rule::policy_block))
+    else {
         return (None, b.diags);
     };
     let span = b.span(&policy);
@@ -91,7 +92,9 @@ fn is_keyword(r: Rule) -> bool {
 
 /// The children of a pair, keywords left out.
 fn kids(p: P<'_>) -> Vec<P<'_>> {
-    p.into_inner().filter(|c| !is_keyword(c.as_rule())).collect()
+    p.into_inner()
+        .filter(|c| !is_keyword(c.as_rule()))
+        .collect()
 }
 
 fn boxed(e: Expr) -> Box<Expr> {
@@ -345,10 +348,7 @@ impl Builder<'_> {
         let span = operand.span.to(end);
         match inner.as_rule() {
             Rule::as_type => {
-                let ty = kids(inner)
-                    .into_iter()
-                    .next()
-                    .map(|t| self.type_ref(t));
+                let ty = kids(inner).into_iter().next().map(|t| self.type_ref(t));
                 match ty {
                     Some(ty) => Expr {
                         kind: ExprKind::As {
@@ -361,10 +361,7 @@ impl Builder<'_> {
                 }
             }
             _ => {
-                let pattern = kids(inner)
-                    .into_iter()
-                    .next()
-                    .map(|pat| self.pattern(pat));
+                let pattern = kids(inner).into_iter().next().map(|pat| self.pattern(pat));
                 match pattern {
                     Some(pattern) => Expr {
                         kind: ExprKind::Is {
@@ -467,7 +464,10 @@ impl Builder<'_> {
                     let null_conditional = s.as_rule() == Rule::null_conditional_member;
                     let mut parts = kids(s).into_iter();
                     let name = parts.next().map(|n| self.ident(&n));
-                    let type_args = parts.next().map(|g| self.generic_args(g)).unwrap_or_default();
+                    let type_args = parts
+                        .next()
+                        .map(|g| self.generic_args(g))
+                        .unwrap_or_default();
                     match name {
                         Some(name) => ExprKind::Member {
                             target: boxed(e),
@@ -572,7 +572,10 @@ impl Builder<'_> {
                     Some(n) => self.ident(&n),
                     None => return self.dummy(span),
                 };
-                let type_args = parts.next().map(|g| self.generic_args(g)).unwrap_or_default();
+                let type_args = parts
+                    .next()
+                    .map(|g| self.generic_args(g))
+                    .unwrap_or_default();
                 ExprKind::Name { name, type_args }
             }
             _ => return self.dummy(span),
@@ -664,9 +667,11 @@ impl Builder<'_> {
             }
             Rule::real_literal => {
                 if let Err(msg) = check_real(raw) {
-                    self.error(Diagnostic::new(&codes::INVALID_NUMBER, span, msg).with_help(
-                        "digits may be separated by `_`, but not next to `.`, `e` or the end",
-                    ));
+                    self.error(
+                        Diagnostic::new(&codes::INVALID_NUMBER, span, msg).with_help(
+                            "digits may be separated by `_`, but not next to `.`, `e` or the end",
+                        ),
+                    );
                 }
                 ExprKind::Literal(Literal::Real(raw.to_string()))
             }
@@ -842,7 +847,8 @@ impl Builder<'_> {
                 }
                 Rule::rank_specifier => {
                     if let Some(b) = base.take() {
-                        let rank = u8::try_from(k.as_str().matches(',').count() + 1).unwrap_or(u8::MAX);
+                        let rank =
+                            u8::try_from(k.as_str().matches(',').count() + 1).unwrap_or(u8::MAX);
                         let s = b.span.to(ks);
                         base = Some(TypeRef {
                             kind: TypeKind::Array(Box::new(b), rank),
@@ -890,8 +896,17 @@ impl Builder<'_> {
                 New::Anonymous(members)
             }
             Rule::implicit_array => {
-                let rank = u8::try_from(inner.as_str().split(']').next().unwrap_or("").matches(',').count() + 1)
-                    .unwrap_or(u8::MAX);
+                let rank = u8::try_from(
+                    inner
+                        .as_str()
+                        .split(']')
+                        .next()
+                        .unwrap_or("")
+                        .matches(',')
+                        .count()
+                        + 1,
+                )
+                .unwrap_or(u8::MAX);
                 let init = kids(inner)
                     .into_iter()
                     .next()
@@ -941,7 +956,9 @@ impl Builder<'_> {
                 match k.as_rule() {
                     Rule::expression => sizes_v.push(self.expression(k)),
                     Rule::rank_specifier => {
-                        ranks.push(u8::try_from(k.as_str().matches(',').count() + 1).unwrap_or(u8::MAX));
+                        ranks.push(
+                            u8::try_from(k.as_str().matches(',').count() + 1).unwrap_or(u8::MAX),
+                        );
                     }
                     Rule::array_initializer => array_init = Some(self.array_init(k)),
                     _ => {}
@@ -999,7 +1016,9 @@ impl Builder<'_> {
             Some(p)
         };
         match inner {
-            Some(i) if i.as_rule() == Rule::array_initializer => VarInit::Nested(self.array_init(i)),
+            Some(i) if i.as_rule() == Rule::array_initializer => {
+                VarInit::Nested(self.array_init(i))
+            }
             Some(i) => VarInit::Expr(self.expression(i)),
             None => VarInit::Expr(self.dummy(span)),
         }
@@ -1034,9 +1053,12 @@ impl Builder<'_> {
                         _ => continue,
                     }
                 }
-                Rule::element_initializer_list => {
-                    InitElement::List(kids(inner).into_iter().map(|e| self.expression(e)).collect())
-                }
+                Rule::element_initializer_list => InitElement::List(
+                    kids(inner)
+                        .into_iter()
+                        .map(|e| self.expression(e))
+                        .collect(),
+                ),
                 _ => InitElement::Expr(self.expression(inner)),
             };
             out.push(item);
@@ -1046,7 +1068,9 @@ impl Builder<'_> {
 
     fn init_value(&mut self, p: P<'_>) -> InitValue {
         match kids(p).into_iter().next() {
-            Some(i) if i.as_rule() == Rule::object_initializer => InitValue::Nested(self.object_init(i)),
+            Some(i) if i.as_rule() == Rule::object_initializer => {
+                InitValue::Nested(self.object_init(i))
+            }
             Some(i) => InitValue::Expr(self.expression(i)),
             None => InitValue::Nested(Vec::new()),
         }
@@ -1058,7 +1082,9 @@ impl Builder<'_> {
         for el in self.object_init(p) {
             match el {
                 InitElement::Expr(e) => out.push(VarInit::Expr(e)),
-                InitElement::List(es) => out.push(VarInit::Nested(es.into_iter().map(VarInit::Expr).collect())),
+                InitElement::List(es) => {
+                    out.push(VarInit::Nested(es.into_iter().map(VarInit::Expr).collect()))
+                }
                 _ => {
                     self.error(
                         Diagnostic::new(
@@ -1176,7 +1202,9 @@ impl Builder<'_> {
                                 ),
                             });
                         }
-                        Rule::for_condition => cond = Some(self.expr_or_dummy(kids(k).into_iter().next())),
+                        Rule::for_condition => {
+                            cond = Some(self.expr_or_dummy(kids(k).into_iter().next()))
+                        }
                         Rule::for_iterator => {
                             iter = kids(k).into_iter().map(|e| self.expression(e)).collect();
                         }
@@ -1334,7 +1362,8 @@ impl Builder<'_> {
     }
 
     fn local_decl(&mut self, p: P<'_>) -> LocalDecl {
-        let is_const = p.as_str().starts_with("const") && p.as_str()[5..].starts_with(|c: char| !c.is_alphanumeric() && c != '_');
+        let is_const = p.as_str().starts_with("const")
+            && p.as_str()[5..].starts_with(|c: char| !c.is_alphanumeric() && c != '_');
         let mut ty = None;
         let mut vars = Vec::new();
         for k in kids(p) {

@@ -135,7 +135,12 @@ pub(crate) fn check_integer(raw: &str) -> Result<(), String> {
 
 /// Checks a real literal (`1.5`, `2e10`, `3m`): its digits must be well formed.
 pub(crate) fn check_real(raw: &str) -> Result<(), String> {
-    if raw.contains("_.") || raw.contains("._") || raw.ends_with('_') || raw.contains("_e") || raw.contains("_E") {
+    if raw.contains("_.")
+        || raw.contains("._")
+        || raw.ends_with('_')
+        || raw.contains("_e")
+        || raw.contains("_E")
+    {
         return Err(format!("real literal `{raw}` has a misplaced `_`"));
     }
     let body: String = raw
@@ -166,7 +171,10 @@ mod tests {
 
     #[test]
     fn escapes() {
-        assert_eq!(s(r#"a\"b\\c\n\t\u0041\x42\U0001F600"#).as_deref(), Ok("a\"b\\c\n\tAB😀"));
+        assert_eq!(
+            s(r#"a\"b\\c\n\t\u0041\x42\U0001F600"#).as_deref(),
+            Ok("a\"b\\c\n\tAB😀")
+        );
         assert_eq!(s(r"\x41BC").as_deref(), Ok("\u{41BC}"));
         assert!(s(r"\q").is_err());
         assert!(s(r"\u12").is_err());

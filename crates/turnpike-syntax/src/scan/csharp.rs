@@ -70,6 +70,8 @@ pub enum ScanErrorKind {
     Unterminated,
     /// A string, character literal or comment is not closed; `at` is where it starts.
     UnterminatedLiteral(LiteralKind),
+    /// Interpolated strings nest deeper than the scanner follows.
+    TooDeep,
     /// A closing bracket that does not match; `at` is that bracket.
     Mismatched {
         /// The bracket that was expected.
@@ -123,7 +125,12 @@ struct Walker<'a> {
     src: &'a str,
     max_depth: usize,
     max_angle_run: usize,
+    /// Interpolated strings currently open (the scanner recurses into them).
+    interp_depth: usize,
 }
+
+/// How deep interpolated strings may nest inside each other.
+const MAX_INTERPOLATION_DEPTH: usize = 64;
 
 /// Finds the end of the policy expression that starts at `start` (`@(` or `@{`) in `src`.
 pub fn expression_extent(src: &str, start: usize) -> Result<ExprExtent, ScanError> {
@@ -141,6 +148,7 @@ pub fn expression_extent(src: &str, start: usize) -> Result<ExprExtent, ScanErro
         src,
         max_depth: 0,
         max_angle_run: 0,
+        interp_depth: 0,
     };
     let end = w.balanced(start + 2, open, false)?;
     Ok(ExprExtent {
@@ -156,6 +164,7 @@ pub fn code_extent(code: &str) -> ExprExtent {
         src: code,
         max_depth: 0,
         max_angle_run: 0,
+        interp_depth: 0,
     };
     // Scan as if the code were inside a hole that never closes; errors are the parser's job.
     let _ = w.balanced(0, '\u{0}', false);
@@ -273,6 +282,25 @@ impl Walker<'_> {
     /// Scans an interpolated string whose text starts at `pos`; returns the offset just past
     /// its closing quote.
     fn interpolated(
+        &mut self,
+        pos: usize,
+        start: usize,
+        verbatim: bool,
+        depth: usize,
+    ) -> Result<usize, ScanError> {
+        if self.interp_depth >= MAX_INTERPOLATION_DEPTH {
+            return Err(ScanError {
+                kind: ScanErrorKind::TooDeep,
+                at: start,
+            });
+        }
+        self.interp_depth += 1;
+        let result = self.interpolated_body(pos, start, verbatim, depth);
+        self.interp_depth -= 1;
+        result
+    }
+
+    fn interpolated_body(
         &mut self,
         pos: usize,
         start: usize,
