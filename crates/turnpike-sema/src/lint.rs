@@ -50,6 +50,20 @@ impl LintReport {
         self.documents.push(doc);
     }
 
+    fn add_not_utf8(&mut self, name: &str, lossy: String, at: usize) {
+        let file = self.sources.add(name, lossy);
+        // The first bad byte became U+FFFD (3 bytes) at the same offset.
+        self.diagnostics.push(
+            Diagnostic::new(
+                &codes::UNREADABLE_FILE,
+                Span::new(file, at, at + 3),
+                format!("`{name}` is not UTF-8 text"),
+            )
+            .with_label(format!("byte {at} is not UTF-8"))
+            .with_help("save the file as UTF-8; APIM policy documents are UTF-8 text"),
+        );
+    }
+
     fn add_unreadable(&mut self, name: &str, why: &str) {
         let file = self.sources.add(name, "");
         self.diagnostics.push(
@@ -75,7 +89,8 @@ pub fn lint_path(path: &Path) -> io::Result<LintReport> {
                 Ok(text) => report.add_source(&name, &text),
                 Err(e) => {
                     let at = e.utf8_error().valid_up_to();
-                    report.add_unreadable(&name, &format!("not UTF-8 text (byte {at})"));
+                    let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
+                    report.add_not_utf8(&name, lossy, at);
                 }
             },
             Err(e) => report.add_unreadable(&name, &e.to_string().to_lowercase()),

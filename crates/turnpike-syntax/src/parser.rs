@@ -22,6 +22,9 @@ pub struct CsParser;
 pub const MAX_NESTING: usize = 64;
 /// Most `<` in one run of type-like tokens (bounds the generic-argument lookahead).
 pub const MAX_ANGLE_RUN: usize = 32;
+/// Most constructs that nest without brackets (`if`, `else`, loops, `=>`, `?`, assignments)
+/// open at once.
+pub const MAX_CHAIN: usize = 256;
 /// Deepest syntax tree the parser builds (a chain of `n` binary operators is `n` deep).
 pub const MAX_TREE_DEPTH: usize = 512;
 
@@ -39,20 +42,28 @@ pub fn parse_code(
 ) -> (Option<ExprBody>, Vec<Diagnostic>) {
     let whole = Span::new(file, map.to_raw(0), map.to_raw(code.len()));
     let block = code.starts_with("@{");
-    if extent.max_depth > MAX_NESTING || extent.max_angle_run > MAX_ANGLE_RUN {
+    if extent.max_depth > MAX_NESTING
+        || extent.max_angle_run > MAX_ANGLE_RUN
+        || extent.max_chain > MAX_CHAIN
+    {
         let what = if extent.max_depth > MAX_NESTING {
             format!("brackets nest {} deep", extent.max_depth)
-        } else {
+        } else if extent.max_angle_run > MAX_ANGLE_RUN {
             format!("{} `<` follow one another", extent.max_angle_run)
+        } else {
+            format!(
+                "{} statements, lambdas, conditionals or assignments nest inside each other",
+                extent.max_chain
+            )
         };
         let d = Diagnostic::new(
             &codes::EXPRESSION_TOO_DEEP,
             Span::new(file, whole.start as usize, whole.start as usize + 2),
             format!("policy expression is too deeply nested: {what}"),
         )
-        .with_secondary(whole, "in this expression")
+        .with_label("in this expression")
         .with_help(format!(
-            "Turnpike accepts {MAX_NESTING} levels of brackets and {MAX_ANGLE_RUN} `<` in a row; split the expression with `set-variable`"
+            "Turnpike accepts {MAX_NESTING} levels of brackets (counting the expression's own), {MAX_ANGLE_RUN} `<` in a row and {MAX_CHAIN} nested statements; split the expression with `set-variable`"
         ));
         return (None, vec![d]);
     }
@@ -114,7 +125,10 @@ pub fn grammar_extent(text: &str) -> Option<usize> {
         Rule::policy_expression
     };
     let extent = code_extent(text);
-    if extent.max_depth > MAX_NESTING + 1 || extent.max_angle_run > MAX_ANGLE_RUN {
+    if extent.max_depth > MAX_NESTING + 1
+        || extent.max_angle_run > MAX_ANGLE_RUN
+        || extent.max_chain > MAX_CHAIN
+    {
         return None;
     }
     stacker::maybe_grow(STACK_RED_ZONE, STACK_SIZE, || {
@@ -168,7 +182,9 @@ fn syntax_error(
         message,
     )
     .with_label(format!("expected {expected}"));
-    if whole.len() < 400 {
+    // Point at the expression's start too, unless the error is on the same line (the two
+    // labels would collide).
+    if code[..at.min(code.len())].contains('\n') {
         d = d.with_secondary(
             Span::new(file, whole.start as usize, whole.start as usize + 2),
             "in this expression",
@@ -183,13 +199,18 @@ fn syntax_error(
 /// A help line for common mistakes near `at`.
 fn hint(code: &str, at: usize) -> Option<String> {
     let rest = &code[at.min(code.len())..];
-    let before = code[..at.min(code.len())].trim_end();
-    if code.starts_with("@{")
-        && !before.ends_with(';')
-        && !before.ends_with('{')
-        && !before.ends_with('}')
-    {
-        return Some("statements in `@{ ... }` end with `;`".to_string());
+    let before = &code[..at.min(code.len())];
+    let trimmed = before.trim_end();
+    // A statement on one line and the next one on the following line: a missing `;`.
+    let line_break = before[trimmed.len()..].contains('\n');
+    let ended = trimmed
+        .ends_with(|c: char| c.is_alphanumeric() || matches!(c, '_' | ')' | ']' | '"' | '\''));
+    let starts = rest.starts_with(|c: char| c.is_alphabetic() || c == '_');
+    if code.starts_with("@{") && line_break && ended && starts {
+        return Some(
+            "statements in `@{ ... }` end with `;`; add one at the end of the previous line"
+                .to_string(),
+        );
     }
     if rest.starts_with('\'') {
         return Some("a character literal holds one character; strings use `\"`".to_string());

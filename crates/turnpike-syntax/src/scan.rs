@@ -229,7 +229,7 @@ impl Scanner<'_> {
                 Content::DeclOpen => return (self.skip_past(end, ">"), Mode::Content),
                 Content::TagOpen => return (end, Mode::Tag),
                 Content::ExprOpen => {
-                    if let Some(after) = self.expression(start, !has_text) {
+                    if let Some(after) = self.expression(start, !has_text, None) {
                         lex.bump(after - end);
                     }
                     has_text = true;
@@ -271,7 +271,7 @@ impl Scanner<'_> {
                 match tok.unwrap_or(DoubleQuoted::Punct) {
                     DoubleQuoted::Close => return (end, Mode::Tag),
                     DoubleQuoted::ExprOpen => {
-                        if let Some(after) = self.expression(start, !has_text) {
+                        if let Some(after) = self.expression(start, !has_text, Some(b'"')) {
                             lex.bump(after - end);
                         }
                         has_text = true;
@@ -293,7 +293,7 @@ impl Scanner<'_> {
                 match tok.unwrap_or(SingleQuoted::Punct) {
                     SingleQuoted::Close => return (end, Mode::Tag),
                     SingleQuoted::ExprOpen => {
-                        if let Some(after) = self.expression(start, !has_text) {
+                        if let Some(after) = self.expression(start, !has_text, Some(b'\'')) {
                             lex.bump(after - end);
                         }
                         has_text = true;
@@ -319,8 +319,9 @@ impl Scanner<'_> {
 
     /// Delimits the expression whose `@` is at file offset `start`; returns the file offset
     /// just past it. An expression that does not start its value is delimited only if its end
-    /// can be found; otherwise it is left as literal text.
-    fn expression(&mut self, start: usize, starts_value: bool) -> Option<usize> {
+    /// can be found; otherwise it is left as literal text. `quote` is the attribute's quote,
+    /// `None` in element text.
+    fn expression(&mut self, start: usize, starts_value: bool, quote: Option<u8>) -> Option<usize> {
         let dstart = self.map.to_decoded(start);
         match expression_extent(&self.decoded, dstart) {
             Ok(extent) => {
@@ -333,12 +334,86 @@ impl Scanner<'_> {
             Err(err) => {
                 if starts_value {
                     let at = self.map.to_raw(err.at);
-                    self.scan_error(start, at, err.kind);
+                    let kind = match err.kind {
+                        ScanErrorKind::Mismatched {
+                            expected,
+                            found,
+                            open_at,
+                        } => ScanErrorKind::Mismatched {
+                            expected,
+                            found,
+                            open_at: self.map.to_raw(open_at),
+                        },
+                        k => k,
+                    };
+                    let natural = self.natural_end(start, quote);
+                    let overran = matches!(
+                        kind,
+                        ScanErrorKind::Unterminated | ScanErrorKind::UnterminatedLiteral(_)
+                    ) && natural.is_some_and(|n| at >= n);
+                    match natural {
+                        Some(n) if overran => self.overran(start, n, quote.is_some()),
+                        _ => self.scan_error(start, at, kind),
+                    }
                     self.fatal = true;
                 }
                 None
             }
         }
+    }
+
+    /// Where the value holding an expression would end if the expression were closed: the
+    /// attribute's closing quote (one followed by `>`, `/>` or another attribute), or the
+    /// next end tag in element text.
+    fn natural_end(&self, start: usize, quote: Option<u8>) -> Option<usize> {
+        let rest = &self.src[start + 2..];
+        let Some(q) = quote else {
+            return rest.find("</").map(|i| start + 2 + i);
+        };
+        let bytes = rest.as_bytes();
+        (0..bytes.len()).find_map(|i| {
+            if bytes[i] != q {
+                return None;
+            }
+            let after = rest[i + 1..].trim_start();
+            let tagish = after.starts_with("/>")
+                || after.starts_with('>')
+                || after.split_once('=').is_some_and(|(name, _)| {
+                    let name = name.trim_end();
+                    !name.is_empty()
+                        && name.chars().all(|c| {
+                            c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.')
+                        })
+                });
+            tagish.then_some(start + 2 + i)
+        })
+    }
+
+    fn overran(&mut self, start: usize, natural: usize, in_attribute: bool) {
+        let open = &self.src[start..start + 2];
+        let close = if open == "@{" { '}' } else { ')' };
+        let (label, help) = if in_attribute {
+            (
+                "the attribute value ends here",
+                format!("add the missing `{close}` before the end of the attribute value"),
+            )
+        } else {
+            (
+                "the element's text ends here",
+                format!("add the missing `{close}` before the end tag"),
+            )
+        };
+        let end = (natural + 1).min(self.src.len());
+        self.diagnostics.push(
+            Diagnostic::new(
+                &codes::UNTERMINATED_EXPRESSION,
+                self.span(start, start + 2),
+                format!("policy expression `{open}` is never closed"),
+            )
+            .with_label("opened here")
+            .with_secondary(self.span(natural, end), label)
+            .with_help(help),
+        );
     }
 
     fn cdata(&mut self, start: usize, end: usize) {
@@ -366,7 +441,21 @@ impl Scanner<'_> {
                     in_cdata: true,
                 });
             }
-            Err(err) => self.scan_error(at, at + err.at, err.kind),
+            Err(err) => {
+                let kind = match err.kind {
+                    ScanErrorKind::Mismatched {
+                        expected,
+                        found,
+                        open_at,
+                    } => ScanErrorKind::Mismatched {
+                        expected,
+                        found,
+                        open_at: at + open_at,
+                    },
+                    k => k,
+                };
+                self.scan_error(at, at + err.at, kind);
+            }
         }
     }
 
@@ -398,6 +487,8 @@ impl Scanner<'_> {
 
     fn scan_error(&mut self, start: usize, at: usize, kind: ScanErrorKind) {
         let opener = self.span(start, start + 2);
+        // Label the expression's start only when it is on another line than the problem.
+        let other_line = self.src[start..at.max(start)].contains('\n');
         let diag = match kind {
             ScanErrorKind::Unterminated => {
                 let close = if self.src[start..].starts_with("@{") {
@@ -431,30 +522,43 @@ impl Scanner<'_> {
                     LiteralKind::Comment => ("comment", "close the comment with `*/`"),
                 };
                 let at_end = (at + 1).min(self.src.len());
-                Diagnostic::new(
+                let d = Diagnostic::new(
                     &codes::UNTERMINATED_LITERAL,
                     self.span(at, at_end),
                     format!("{what} in policy expression is never closed"),
                 )
                 .with_label(format!("{what} starts here"))
-                .with_secondary(opener, "in this expression")
-                .with_help(help)
+                .with_help(help);
+                if other_line {
+                    d.with_secondary(opener, "in this expression")
+                } else {
+                    d
+                }
             }
             ScanErrorKind::TooDeep => Diagnostic::new(
                 &codes::EXPRESSION_TOO_DEEP,
                 self.span(at, (at + 2).min(self.src.len())),
                 "interpolated strings nest too deeply",
             )
-            .with_secondary(opener, "in this expression")
             .with_help("build the text in steps with local variables in a `@{ ... }` block"),
-            ScanErrorKind::Mismatched { expected, found } => Diagnostic::new(
-                &codes::MISMATCHED_BRACKET,
-                self.span(at, at + 1),
-                format!("found `{found}` where `{expected}` was expected"),
-            )
-            .with_label(format!("expected `{expected}`"))
-            .with_secondary(opener, "in this expression")
-            .with_help("check that every `(`, `[` and `{` in the expression is closed in order"),
+            ScanErrorKind::Mismatched {
+                expected,
+                found,
+                open_at,
+            } => {
+                let open_char = self.src[open_at..].chars().next().unwrap_or('(');
+                Diagnostic::new(
+                    &codes::MISMATCHED_BRACKET,
+                    self.span(at, at + 1),
+                    format!("found `{found}` where `{expected}` was expected"),
+                )
+                .with_label(format!("expected `{expected}`"))
+                .with_secondary(
+                    self.span(open_at, open_at + open_char.len_utf8()),
+                    format!("this `{open_char}` is not closed"),
+                )
+                .with_help("check that every `(`, `[` and `{` in the expression is closed in order")
+            }
         };
         self.diagnostics.push(diag);
     }
@@ -539,6 +643,12 @@ mod tests {
         assert_eq!(s.diagnostics[0].code.name, "unterminated-expression");
         let s = run(r#"<a v="@(x + (y)"/>"#);
         assert!(s.fatal);
+        assert_eq!(s.diagnostics[0].code.name, "unterminated-expression");
+        let s = run(r#"<a v="@(x + "abc)"/>"#);
+        assert_eq!(s.diagnostics[0].code.name, "unterminated-expression");
+        let s = run("<a>@(x + (y)</a><!-- don't -->");
+        assert_eq!(s.diagnostics[0].code.name, "unterminated-expression");
+        let s = run("<a>@(\"abc)</a>");
         assert_eq!(s.diagnostics[0].code.name, "unterminated-literal");
     }
 

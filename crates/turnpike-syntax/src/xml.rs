@@ -86,16 +86,14 @@ impl Builder<'_> {
             let event = reader.read_event();
             let after = pos(reader.buffer_position());
             match event {
-                Ok(Event::Start(_)) => {
-                    if let Some(el) = self.start_tag(before, after) {
-                        stack.push(el);
-                    }
-                }
-                Ok(Event::Empty(_)) => {
-                    if let Some(el) = self.start_tag(before, after) {
-                        self.attach(&mut stack, &mut root, el);
-                    }
-                }
+                Ok(Event::Start(_)) => match self.start_tag(before, after) {
+                    Some(el) => stack.push(el),
+                    None => return None,
+                },
+                Ok(Event::Empty(_)) => match self.start_tag(before, after) {
+                    Some(el) => self.attach(&mut stack, &mut root, el),
+                    None => return None,
+                },
                 Ok(Event::End(_)) => {
                     if let Some(mut el) = stack.pop() {
                         el.span.end = u32::try_from(after).unwrap_or(u32::MAX);
@@ -266,6 +264,8 @@ impl Builder<'_> {
     }
 
     /// Builds an element from its start tag `before..after` (`<name attrs>` or `<name/>`).
+    /// A malformed attribute is reported and ends the attribute list, but the element is kept
+    /// so that its end tag still matches; `None` means the tag is not a tag at all.
     fn start_tag(&mut self, before: usize, after: usize) -> Option<Element> {
         let masked = &self.scan.masked;
         let tag = &masked[before..after];
@@ -277,6 +277,22 @@ impl Builder<'_> {
         }
         let name = tag[1..i].to_string();
         let name_span = self.span(before + 1, before + i);
+        if !name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_alphabetic() || c == '_' || c == ':')
+        {
+            self.diags.push(
+                Diagnostic::new(
+                    &codes::MALFORMED_XML,
+                    self.span(before, before + 1),
+                    "`<` does not start a tag here",
+                )
+                .with_label("read as the start of a tag")
+                .with_help("write `&lt;` for a literal `<` in text, or make the whole value a policy expression `@(...)`"),
+            );
+            return None;
+        }
         let mut attrs: Vec<Attribute> = Vec::new();
         loop {
             while i < bytes.len() && is_space(bytes[i]) {
@@ -292,6 +308,22 @@ impl Builder<'_> {
             }
             let attr_name = &tag[name_start..i];
             let attr_span = self.span(before + name_start, before + i);
+            let glued = name_start > 0 && matches!(bytes[name_start - 1], b'"' | b'\'');
+            if let Some(prev) = attrs
+                .last()
+                .filter(|_| glued || attr_name.contains(['"', '\'']))
+            {
+                let d = Diagnostic::new(
+                    &codes::MALFORMED_XML,
+                    attr_span,
+                    format!("the value of attribute `{}` ends before `{attr_name}`", prev.name),
+                )
+                .with_label("text after the closing quote")
+                .with_secondary(prev.value.span, "the value as XML reads it")
+                .with_help("a quote inside an attribute value ends it: write `&quot;` (or `&apos;`), or make the whole value a policy expression `@(...)`");
+                self.diags.push(d);
+                break;
+            }
             while i < bytes.len() && is_space(bytes[i]) {
                 i += 1;
             }
@@ -304,7 +336,7 @@ impl Builder<'_> {
                     )
                     .with_help(format!("write `{attr_name}=\"...\"`")),
                 );
-                return None;
+                break;
             }
             i += 1;
             while i < bytes.len() && is_space(bytes[i]) {
@@ -321,7 +353,7 @@ impl Builder<'_> {
                     .with_secondary(attr_span, "this attribute")
                     .with_help("put the value between `\"` or `'`"),
                 );
-                return None;
+                break;
             }
             let q = quote.unwrap_or(b'"');
             let vstart = i + 1;
@@ -332,7 +364,7 @@ impl Builder<'_> {
                     "attribute value is never closed".into(),
                     None,
                 );
-                return None;
+                break;
             };
             let vend = vstart + len;
             i = vend + 1;

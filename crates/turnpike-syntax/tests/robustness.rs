@@ -149,3 +149,51 @@ fn deeply_nested_interpolated_strings_end_in_a_diagnostic() {
     let doc = format!("<policies><inbound><set-body>@({inner})</set-body></inbound></policies>");
     assert_eq!(load(&doc), Vec::<&str>::new());
 }
+
+#[test]
+fn nesting_without_brackets_ends_in_a_diagnostic() {
+    let ifs = |n: usize| format!("@{{ {} x = 1; return x; }}", "if (a) ".repeat(n));
+    assert_eq!(load(&doc_with(&ifs(50))), Vec::<&str>::new());
+    assert_eq!(
+        load(&doc_with(&ifs(5000))),
+        [codes::EXPRESSION_TOO_DEEP.name]
+    );
+    let elses = |n: usize| format!("@{{ {} {{ }} return x; }}", "if (a) { } else ".repeat(n));
+    assert_eq!(load(&doc_with(&elses(50))), Vec::<&str>::new());
+    assert_eq!(
+        load(&doc_with(&elses(5000))),
+        [codes::EXPRESSION_TOO_DEEP.name]
+    );
+    let lambdas = |n: usize| format!("@({}1)", "x =&gt; ".repeat(n));
+    assert_eq!(load(&doc_with(&lambdas(50))), Vec::<&str>::new());
+    assert_eq!(
+        load(&doc_with(&lambdas(5000))),
+        [codes::EXPRESSION_TOO_DEEP.name]
+    );
+    let ternaries = |n: usize| format!("@({}1)", "a ? b : ".repeat(n));
+    assert_eq!(load(&doc_with(&ternaries(50))), Vec::<&str>::new());
+    assert_eq!(
+        load(&doc_with(&ternaries(5000))),
+        [codes::EXPRESSION_TOO_DEEP.name]
+    );
+}
+
+#[test]
+fn long_prefix_and_member_chains_end_in_a_diagnostic() {
+    assert_eq!(
+        load(&doc_with(&format!("@({}x)", "!".repeat(100)))),
+        Vec::<&str>::new()
+    );
+    assert_eq!(
+        load(&doc_with(&format!("@({}x)", "!".repeat(20000)))),
+        [codes::EXPRESSION_TOO_DEEP.name]
+    );
+    assert_eq!(
+        load(&doc_with(&format!("@(a{})", ".b".repeat(100)))),
+        Vec::<&str>::new()
+    );
+    assert_eq!(
+        load(&doc_with(&format!("@(a{})", ".b".repeat(20000)))),
+        [codes::EXPRESSION_TOO_DEEP.name]
+    );
+}

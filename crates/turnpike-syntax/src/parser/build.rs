@@ -102,13 +102,11 @@ fn boxed(e: Expr) -> Box<Expr> {
 }
 
 impl Builder<'_> {
+    /// The pair's span in the file, without trailing whitespace.
     fn span(&self, p: &P<'_>) -> Span {
         let s = p.as_span();
-        Span::new(
-            self.file,
-            self.map.to_raw(s.start()),
-            self.map.to_raw(s.end()),
-        )
+        let end = s.start() + p.as_str().trim_end().len();
+        Span::new(self.file, self.map.to_raw(s.start()), self.map.to_raw(end))
     }
 
     fn sub_span(&self, p: &P<'_>, start: usize, end: usize) -> Span {
@@ -404,7 +402,12 @@ impl Builder<'_> {
     }
 
     fn unary(&mut self, p: P<'_>) -> Expr {
+        let span = self.span(&p);
         let mut items = kids(p);
+        if self.depth + items.len() > MAX_TREE_DEPTH {
+            self.too_deep(span);
+            return self.dummy(span);
+        }
         let Some(primary) = items.pop() else {
             return self.dummy(Span::default());
         };
@@ -449,14 +452,32 @@ impl Builder<'_> {
     }
 
     fn primary(&mut self, p: P<'_>) -> Expr {
-        let mut items = kids(p).into_iter();
+        let span = self.span(&p);
+        let items = kids(p);
+        if self.depth + items.len() > MAX_TREE_DEPTH {
+            self.too_deep(span);
+            return self.dummy(span);
+        }
+        let mut items = items.into_iter();
         let Some(head) = items.next() else {
-            return self.dummy(Span::default());
+            return self.dummy(span);
         };
-        let mut e = self.primary_head(head);
+        let mut e = if head.as_rule() == Rule::predefined_type {
+            Expr {
+                kind: ExprKind::PredefinedType(head.as_str().to_string()),
+                span: self.span(&head),
+            }
+        } else {
+            self.primary_head(head)
+        };
         for sel in items {
-            let Some(s) = kids(sel).into_iter().next() else {
-                continue;
+            let s = if sel.as_rule() == Rule::selector {
+                match kids(sel).into_iter().next() {
+                    Some(s) => s,
+                    None => continue,
+                }
+            } else {
+                sel
             };
             let span = e.span.to(self.span(&s));
             let kind = match s.as_rule() {
@@ -565,7 +586,6 @@ impl Builder<'_> {
                 }
             }
             Rule::this_access => ExprKind::This,
-            Rule::predefined_type => ExprKind::PredefinedType(inner.as_str().to_string()),
             Rule::simple_name => {
                 let mut parts = kids(inner).into_iter();
                 let name = match parts.next() {
@@ -657,21 +677,14 @@ impl Builder<'_> {
             Rule::bool_literal => ExprKind::Literal(Literal::Bool(raw == "true")),
             Rule::null_literal => ExprKind::Literal(Literal::Null),
             Rule::integer_literal => {
-                if let Err(msg) = check_integer(raw) {
-                    self.error(
-                        Diagnostic::new(&codes::INVALID_NUMBER, span, msg)
-                            .with_help("the largest integer literal is `18446744073709551615` (`ulong.MaxValue`)"),
-                    );
+                if let Err((msg, help)) = check_integer(raw) {
+                    self.error(Diagnostic::new(&codes::INVALID_NUMBER, span, msg).with_help(help));
                 }
                 ExprKind::Literal(Literal::Integer(raw.to_string()))
             }
             Rule::real_literal => {
-                if let Err(msg) = check_real(raw) {
-                    self.error(
-                        Diagnostic::new(&codes::INVALID_NUMBER, span, msg).with_help(
-                            "digits may be separated by `_`, but not next to `.`, `e` or the end",
-                        ),
-                    );
+                if let Err((msg, help)) = check_real(raw) {
+                    self.error(Diagnostic::new(&codes::INVALID_NUMBER, span, msg).with_help(help));
                 }
                 ExprKind::Literal(Literal::Real(raw.to_string()))
             }

@@ -110,8 +110,12 @@ pub(crate) fn utf16_to_string(units: &[u16]) -> String {
         .collect()
 }
 
+const SEPARATOR_HELP: &str =
+    "digits may be separated by `_`, but not next to `.`, `e`, a prefix or the end";
+
 /// Checks an integer literal (`42`, `0xFF`, `0b1010`, `1_000UL`): it must fit in 64 bits.
-pub(crate) fn check_integer(raw: &str) -> Result<(), String> {
+/// The error is a message and a help line.
+pub(crate) fn check_integer(raw: &str) -> Result<(), (String, &'static str)> {
     let lower = raw.to_ascii_lowercase();
     let body = lower.trim_end_matches(['u', 'l']);
     let (digits, radix) = if let Some(h) = body.strip_prefix("0x") {
@@ -121,27 +125,40 @@ pub(crate) fn check_integer(raw: &str) -> Result<(), String> {
     } else {
         (body, 10)
     };
+    if body.ends_with('_') {
+        return Err((
+            format!("integer literal `{raw}` ends with `_`"),
+            SEPARATOR_HELP,
+        ));
+    }
     let digits: String = digits.chars().filter(|&c| c != '_').collect();
     if digits.is_empty() {
-        return Err(format!("integer literal `{raw}` has no digits"));
+        return Err((
+            format!("integer literal `{raw}` has no digits"),
+            "write digits after `0x` or `0b`",
+        ));
     }
-    if body.ends_with('_') {
-        return Err(format!("integer literal `{raw}` ends with `_`"));
-    }
-    u64::from_str_radix(&digits, radix)
-        .map(|_| ())
-        .map_err(|_| format!("integer literal `{raw}` is too large for any integer type"))
+    u64::from_str_radix(&digits, radix).map(|_| ()).map_err(|_| {
+        (
+            format!("integer literal `{raw}` is too large for any integer type"),
+            "the largest integer literal is `18446744073709551615` (`ulong.MaxValue`); use a `double` (`1e20`) or a `decimal` (`1m`) for larger numbers",
+        )
+    })
 }
 
-/// Checks a real literal (`1.5`, `2e10`, `3m`): its digits must be well formed.
-pub(crate) fn check_real(raw: &str) -> Result<(), String> {
+/// Checks a real literal (`1.5`, `2e10`, `3m`): its digits must be well formed and the value
+/// must fit its type.
+pub(crate) fn check_real(raw: &str) -> Result<(), (String, &'static str)> {
     if raw.contains("_.")
         || raw.contains("._")
         || raw.ends_with('_')
         || raw.contains("_e")
         || raw.contains("_E")
     {
-        return Err(format!("real literal `{raw}` has a misplaced `_`"));
+        return Err((
+            format!("real literal `{raw}` has a misplaced `_`"),
+            SEPARATOR_HELP,
+        ));
     }
     let body: String = raw
         .trim_end_matches(['f', 'F', 'd', 'D', 'm', 'M'])
@@ -150,13 +167,24 @@ pub(crate) fn check_real(raw: &str) -> Result<(), String> {
         .collect();
     let value: f64 = body
         .parse()
-        .map_err(|_| format!("real literal `{raw}` is malformed"))?;
+        .map_err(|_| (format!("real literal `{raw}` is malformed"), SEPARATOR_HELP))?;
     let suffix = raw.chars().last().unwrap_or('0').to_ascii_lowercase();
-    if value.is_infinite()
-        || (suffix == 'f' && value.abs() > f64::from(f32::MAX))
-        || (suffix == 'm' && value.abs() >= 7.922_816_251_426_434e28)
-    {
-        return Err(format!("real literal `{raw}` is out of range for its type"));
+    let (too_big, help) = match suffix {
+        'f' => (
+            value.abs() > f64::from(f32::MAX),
+            "a `float` (suffix `f`) reaches about `3.4e38`",
+        ),
+        'm' => (
+            value.abs() >= 7.922_816_251_426_434e28,
+            "a `decimal` (suffix `m`) reaches about `7.9e28`",
+        ),
+        _ => (value.is_infinite(), "a `double` reaches about `1.8e308`"),
+    };
+    if too_big {
+        return Err((
+            format!("real literal `{raw}` is out of range for its type"),
+            help,
+        ));
     }
     Ok(())
 }

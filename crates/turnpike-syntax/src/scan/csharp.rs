@@ -55,6 +55,28 @@ pub(crate) enum Cs {
     Question,
     #[token(":")]
     Colon,
+    #[token(";")]
+    Semicolon,
+    #[token("=>")]
+    Arrow,
+    #[token("=")]
+    #[token("+=")]
+    #[token("-=")]
+    #[token("*=")]
+    #[token("/=")]
+    #[token("%=")]
+    #[token("&=")]
+    #[token("|=")]
+    #[token("^=")]
+    #[token("<<=")]
+    #[token(">>=")]
+    #[token("??=")]
+    Assign,
+    #[token("==")]
+    #[token("!=")]
+    #[token("<=")]
+    #[token(">=")]
+    Comparison,
     #[regex(r"@?[\p{L}_][\p{L}\p{N}_]*")]
     Ident,
     #[regex(r"[0-9][0-9A-Za-z_]*")]
@@ -78,6 +100,8 @@ pub enum ScanErrorKind {
         expected: char,
         /// The bracket that was found.
         found: char,
+        /// Where the bracket that is left open stands.
+        open_at: usize,
     },
 }
 
@@ -108,6 +132,10 @@ pub struct ExprExtent {
     pub end: usize,
     /// Deepest nesting of brackets and interpolation holes.
     pub max_depth: usize,
+    /// Most constructs that nest without brackets (`if`, `else`, loops, `using`, `throw`,
+    /// `=>`, `?`, assignments) open at once, counted since the last `;` of each bracket
+    /// level: how deep the grammar can recurse between brackets.
+    pub max_chain: usize,
     /// Most `<` in one run of tokens that could form a type (identifiers, `.`, `,`, `<`,
     /// `>`, `?`): how deep the parser's generic-argument lookahead can recurse.
     pub max_angle_run: usize,
@@ -124,6 +152,7 @@ fn closer(open: char) -> char {
 struct Walker<'a> {
     src: &'a str,
     max_depth: usize,
+    max_chain: usize,
     max_angle_run: usize,
     /// Interpolated strings currently open (the scanner recurses into them).
     interp_depth: usize,
@@ -147,6 +176,7 @@ pub fn expression_extent(src: &str, start: usize) -> Result<ExprExtent, ScanErro
     let mut w = Walker {
         src,
         max_depth: 0,
+        max_chain: 0,
         max_angle_run: 0,
         interp_depth: 0,
     };
@@ -154,6 +184,7 @@ pub fn expression_extent(src: &str, start: usize) -> Result<ExprExtent, ScanErro
     Ok(ExprExtent {
         end,
         max_depth: w.max_depth,
+        max_chain: w.max_chain,
         max_angle_run: w.max_angle_run,
     })
 }
@@ -163,6 +194,7 @@ pub fn code_extent(code: &str) -> ExprExtent {
     let mut w = Walker {
         src: code,
         max_depth: 0,
+        max_chain: 0,
         max_angle_run: 0,
         interp_depth: 0,
     };
@@ -171,6 +203,7 @@ pub fn code_extent(code: &str) -> ExprExtent {
     ExprExtent {
         end: code.len(),
         max_depth: w.max_depth,
+        max_chain: w.max_chain,
         max_angle_run: w.max_angle_run,
     }
 }
@@ -180,7 +213,11 @@ impl Walker<'_> {
     /// `open` is the `{` of an interpolation hole: a `:` at depth zero starts the format
     /// specifier, which runs to the closing `}`.
     fn balanced(&mut self, pos: usize, open: char, hole: bool) -> Result<usize, ScanError> {
-        let mut stack: Vec<char> = vec![open];
+        // Open brackets with their positions, and per level the count of bracket-less
+        // nesting constructs seen since that level's last `;`.
+        let mut stack: Vec<(char, usize)> = vec![(open, pos.saturating_sub(1))];
+        let mut chain: Vec<usize> = vec![0];
+        let mut chain_total = 0usize;
         let mut angle_run = 0usize;
         let mut lex = Cs::lexer(&self.src[pos..]);
         self.max_depth = self.max_depth.max(1);
@@ -195,6 +232,21 @@ impl Walker<'_> {
                     self.max_angle_run = self.max_angle_run.max(angle_run);
                 }
                 _ => angle_run = 0,
+            }
+            let nests = match tok {
+                Cs::Arrow | Cs::Assign | Cs::Question => true,
+                Cs::Ident => matches!(
+                    lex.slice(),
+                    "if" | "else" | "while" | "for" | "foreach" | "using" | "do" | "throw" | "lock"
+                ),
+                _ => false,
+            };
+            if nests {
+                if let Some(c) = chain.last_mut() {
+                    *c += 1;
+                }
+                chain_total += 1;
+                self.max_chain = self.max_chain.max(chain_total);
             }
             match tok {
                 Cs::UnterminatedStr | Cs::UnterminatedVerbatimStr => {
@@ -215,6 +267,12 @@ impl Walker<'_> {
                         at,
                     });
                 }
+                Cs::Semicolon => {
+                    if let Some(c) = chain.last_mut() {
+                        chain_total -= *c;
+                        *c = 0;
+                    }
+                }
                 Cs::InterpStart | Cs::InterpVerbatimStart => {
                     let depth = stack.len();
                     let end = self.interpolated(
@@ -231,7 +289,8 @@ impl Walker<'_> {
                         Cs::LBracket => '[',
                         _ => '{',
                     };
-                    stack.push(ch);
+                    stack.push((ch, at));
+                    chain.push(0);
                     self.max_depth = self.max_depth.max(stack.len());
                 }
                 Cs::RParen | Cs::RBracket | Cs::RBrace => {
@@ -240,17 +299,19 @@ impl Walker<'_> {
                         Cs::RBracket => ']',
                         _ => '}',
                     };
-                    let top = stack.pop().unwrap_or('(');
+                    let (top, open_at) = stack.pop().unwrap_or(('(', pos));
                     if top == '\u{0}' {
                         // Code scanned for its figures only: ignore stray closers.
-                        stack.push(top);
+                        stack.push((top, open_at));
                         continue;
                     }
+                    chain_total -= chain.pop().unwrap_or(0);
                     if closer(top) != found {
                         return Err(ScanError {
                             kind: ScanErrorKind::Mismatched {
                                 expected: closer(top),
                                 found,
+                                open_at,
                             },
                             at,
                         });
@@ -333,10 +394,11 @@ impl Walker<'_> {
                     if bytes.get(i + 1) == Some(&b'{') {
                         i += 2;
                     } else {
-                        let saved = self.max_depth;
+                        let (saved, saved_chain) = (self.max_depth, self.max_chain);
                         self.max_depth = 0;
                         let end = self.balanced(i + 1, '{', true)?;
                         self.max_depth = saved.max(self.max_depth + depth);
+                        self.max_chain = saved_chain.max(self.max_chain);
                         i = end;
                     }
                 }
@@ -416,7 +478,8 @@ mod tests {
             Err(ScanError {
                 kind: ScanErrorKind::Mismatched {
                     expected: ')',
-                    found: ']'
+                    found: ']',
+                    open_at: 1
                 },
                 at: 3
             })
@@ -431,5 +494,14 @@ mod tests {
         assert_eq!(e.max_angle_run, 3);
         let e = expression_extent("@(a < b && c < d)", 0).unwrap_or_default();
         assert_eq!(e.max_angle_run, 1);
+        let e = expression_extent("@{ if (a) if (b) x = 1; if (c) y = 2; return x; }", 0)
+            .unwrap_or_default();
+        assert_eq!(e.max_chain, 3);
+        let e = expression_extent(
+            "@{ if (a) { x = 1; } else if (b) { y = 2; } else { z = 3; } return x; }",
+            0,
+        )
+        .unwrap_or_default();
+        assert_eq!(e.max_chain, 5);
     }
 }
