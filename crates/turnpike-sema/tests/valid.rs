@@ -17,11 +17,23 @@ fn assert_clean(dir: &str, min_files: usize, min_expressions: usize) {
         .map(|d| format!("{} {}", d.code.name, d.message))
         .collect();
     assert!(messages.is_empty(), "{dir}: {messages:#?}");
-    assert!(report.files() >= min_files, "{dir}: {} files", report.files());
-    assert!(report.expressions >= min_expressions, "{dir}: {} expressions", report.expressions);
+    assert!(
+        report.files() >= min_files,
+        "{dir}: {} files",
+        report.files()
+    );
+    assert!(
+        report.expressions >= min_expressions,
+        "{dir}: {} expressions",
+        report.expressions
+    );
     for doc in &report.documents {
         for e in doc.expressions() {
-            assert!(e.body.is_some(), "{dir}: unparsed expression at {:?}", e.span);
+            assert!(
+                e.body.is_some(),
+                "{dir}: unparsed expression at {:?}",
+                e.span
+            );
         }
     }
 }

@@ -56,32 +56,18 @@ enum Tag {
     Slash,
 }
 
+/// Inside an attribute value; which quote closes it is decided by the scanner.
 #[derive(Logos, Debug, Clone, Copy, PartialEq, Eq)]
-enum DoubleQuoted {
+enum Quoted {
     #[token("\"")]
-    Close,
-    #[token("@(")]
-    #[token("@{")]
-    ExprOpen,
-    #[regex(r"\{\{[A-Za-z0-9._-]+\}\}")]
-    NamedValue,
-    #[regex(r#"[^"@{]+"#)]
-    Text,
-    #[token("@")]
-    #[token("{")]
-    Punct,
-}
-
-#[derive(Logos, Debug, Clone, Copy, PartialEq, Eq)]
-enum SingleQuoted {
     #[token("'")]
-    Close,
+    Quote,
     #[token("@(")]
     #[token("@{")]
     ExprOpen,
     #[regex(r"\{\{[A-Za-z0-9._-]+\}\}")]
     NamedValue,
-    #[regex(r"[^'@{]+")]
+    #[regex(r#"[^"'@{]+"#)]
     Text,
     #[token("@")]
     #[token("{")]
@@ -262,49 +248,25 @@ impl Scanner<'_> {
     }
 
     fn value(&mut self, pos: usize, quote: u8) -> (usize, Mode) {
-        if quote == b'"' {
-            let mut lex = DoubleQuoted::lexer(&self.src[pos..]);
-            let mut has_text = false;
-            while let Some(tok) = lex.next() {
-                let span = lex.span();
-                let (start, end) = (pos + span.start, pos + span.end);
-                match tok.unwrap_or(DoubleQuoted::Punct) {
-                    DoubleQuoted::Close => return (end, Mode::Tag),
-                    DoubleQuoted::ExprOpen => {
-                        if let Some(after) = self.expression(start, !has_text, Some(b'"')) {
-                            lex.bump(after - end);
-                        }
-                        has_text = true;
+        let mut lex = Quoted::lexer(&self.src[pos..]);
+        let mut has_text = false;
+        while let Some(tok) = lex.next() {
+            let span = lex.span();
+            let (start, end) = (pos + span.start, pos + span.end);
+            match tok.unwrap_or(Quoted::Punct) {
+                Quoted::Quote if lex.slice().as_bytes()[0] == quote => return (end, Mode::Tag),
+                Quoted::ExprOpen => {
+                    if let Some(after) = self.expression(start, !has_text, Some(quote)) {
+                        lex.bump(after - end);
                     }
-                    DoubleQuoted::NamedValue => {
-                        self.named_value(start, end);
-                        has_text = true;
-                    }
-                    DoubleQuoted::Text => has_text |= !lex.slice().trim().is_empty(),
-                    DoubleQuoted::Punct => has_text = true,
+                    has_text = true;
                 }
-            }
-        } else {
-            let mut lex = SingleQuoted::lexer(&self.src[pos..]);
-            let mut has_text = false;
-            while let Some(tok) = lex.next() {
-                let span = lex.span();
-                let (start, end) = (pos + span.start, pos + span.end);
-                match tok.unwrap_or(SingleQuoted::Punct) {
-                    SingleQuoted::Close => return (end, Mode::Tag),
-                    SingleQuoted::ExprOpen => {
-                        if let Some(after) = self.expression(start, !has_text, Some(b'\'')) {
-                            lex.bump(after - end);
-                        }
-                        has_text = true;
-                    }
-                    SingleQuoted::NamedValue => {
-                        self.named_value(start, end);
-                        has_text = true;
-                    }
-                    SingleQuoted::Text => has_text |= !lex.slice().trim().is_empty(),
-                    SingleQuoted::Punct => has_text = true,
+                Quoted::NamedValue => {
+                    self.named_value(start, end);
+                    has_text = true;
                 }
+                Quoted::Text => has_text |= !lex.slice().trim().is_empty(),
+                Quoted::Quote | Quoted::Punct => has_text = true,
             }
         }
         (self.src.len(), Mode::Value(quote))
@@ -334,18 +296,7 @@ impl Scanner<'_> {
             Err(err) => {
                 if starts_value {
                     let at = self.map.to_raw(err.at);
-                    let kind = match err.kind {
-                        ScanErrorKind::Mismatched {
-                            expected,
-                            found,
-                            open_at,
-                        } => ScanErrorKind::Mismatched {
-                            expected,
-                            found,
-                            open_at: self.map.to_raw(open_at),
-                        },
-                        k => k,
-                    };
+                    let kind = err.kind.map_offsets(|o| self.map.to_raw(o));
                     let natural = self.natural_end(start, quote);
                     let overran = matches!(
                         kind,
@@ -442,18 +393,7 @@ impl Scanner<'_> {
                 });
             }
             Err(err) => {
-                let kind = match err.kind {
-                    ScanErrorKind::Mismatched {
-                        expected,
-                        found,
-                        open_at,
-                    } => ScanErrorKind::Mismatched {
-                        expected,
-                        found,
-                        open_at: at + open_at,
-                    },
-                    k => k,
-                };
+                let kind = err.kind.map_offsets(|o| at + o);
                 self.scan_error(at, at + err.at, kind);
             }
         }

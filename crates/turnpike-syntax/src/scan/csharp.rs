@@ -105,6 +105,25 @@ pub enum ScanErrorKind {
     },
 }
 
+impl ScanErrorKind {
+    /// The same error with its inner offsets moved into another coordinate space.
+    #[must_use]
+    pub fn map_offsets(self, f: impl Fn(usize) -> usize) -> Self {
+        match self {
+            ScanErrorKind::Mismatched {
+                expected,
+                found,
+                open_at,
+            } => ScanErrorKind::Mismatched {
+                expected,
+                found,
+                open_at: f(open_at),
+            },
+            other => other,
+        }
+    }
+}
+
 /// Which kind of literal is unterminated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LiteralKind {
