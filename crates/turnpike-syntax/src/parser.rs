@@ -163,10 +163,17 @@ fn syntax_error(
                 word.len(),
             )
         }
-        Some(c) => (
-            format!("unexpected `{}` in policy expression", c.escape_debug()),
-            c.len_utf8(),
-        ),
+        Some(c) => {
+            let shown = if c.is_control() || c.is_whitespace() {
+                c.escape_debug().to_string()
+            } else {
+                c.to_string()
+            };
+            (
+                format!("unexpected `{shown}` in policy expression"),
+                c.len_utf8(),
+            )
+        }
         None => ("policy expression ends too early".to_string(), 0),
     };
     let expected = match &err.variant {

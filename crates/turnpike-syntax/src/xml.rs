@@ -30,10 +30,34 @@ pub fn parse_document(file: FileId, src: &str) -> (Document, Vec<Diagnostic>) {
     b.diags.extend(scanned.diagnostics.iter().cloned());
     let root = if scanned.fatal { None } else { b.read() };
     let mut diags = b.diags;
+    // `{{...}}` in a Liquid template body is Liquid's output tag, not a named value.
+    let mut liquid = Vec::new();
+    if let Some(r) = &root {
+        liquid_bodies(r, &mut liquid);
+    }
     for nv in &scanned.named_values {
-        diags.push(unresolved(nv));
+        if !liquid
+            .iter()
+            .any(|l: &Span| l.start <= nv.span.start && nv.span.end <= l.end)
+        {
+            diags.push(unresolved(nv));
+        }
     }
     (Document { file, root }, diags)
+}
+
+/// Spans of the text of every `set-body template="liquid"`.
+fn liquid_bodies(el: &Element, out: &mut Vec<Span>) {
+    let is_liquid = el.name == "set-body"
+        && el
+            .attr("template")
+            .is_some_and(|t| t.value.text.trim().eq_ignore_ascii_case("liquid"));
+    if is_liquid {
+        out.extend(el.texts().map(|v| v.span));
+    }
+    for child in el.elements() {
+        liquid_bodies(child, out);
+    }
 }
 
 fn unresolved(nv: &NamedValueRef) -> Diagnostic {
@@ -446,13 +470,18 @@ impl Builder<'_> {
         let text = if cdata {
             raw.to_string()
         } else {
-            match quick_xml::escape::unescape(raw) {
-                Ok(t) => t.into_owned(),
-                Err(err) => {
-                    self.entity_error(start, raw, &err);
-                    raw.to_string()
-                }
+            // Entities are decoded in the literal text; expressions inside a mixed value are
+            // kept as written (APIM masks them before reading the XML).
+            let mut text = String::with_capacity(raw.len());
+            let mut from = start;
+            let mut failed = false;
+            for e in &inner {
+                failed |= !self.unescape_into(from, e.start, &mut text);
+                text.push_str(&self.src[e.start..e.end]);
+                from = e.end;
             }
+            failed |= !self.unescape_into(from, end, &mut text);
+            if failed { raw.to_string() } else { text }
         };
         let kind = if let Some(first) = inner.first() {
             self.diags.push(
@@ -480,6 +509,22 @@ impl Builder<'_> {
         }
     }
 
+    /// Appends the entity-decoded text of `start..end`; reports and returns `false` on a bad
+    /// entity.
+    fn unescape_into(&mut self, start: usize, end: usize, out: &mut String) -> bool {
+        let raw = &self.src[start..end];
+        match quick_xml::escape::unescape(raw) {
+            Ok(t) => {
+                out.push_str(&t);
+                true
+            }
+            Err(err) => {
+                self.entity_error(start, raw, &err);
+                false
+            }
+        }
+    }
+
     fn entity_error(&mut self, start: usize, raw: &str, err: &quick_xml::escape::EscapeError) {
         use quick_xml::escape::EscapeError;
         let (range, message, help) = match err {
@@ -503,5 +548,61 @@ impl Builder<'_> {
         let e = (start + range.end).min(start + raw.len()).max(s);
         self.diags
             .push(Diagnostic::new(&codes::MALFORMED_XML, self.span(s, e), message).with_help(help));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn codes_of(src: &str) -> Vec<&'static str> {
+        let (_, diags) = parse_document(FileId::default(), src);
+        diags.iter().map(|d| d.code.name).collect()
+    }
+
+    #[test]
+    fn liquid_bodies_hold_no_named_values() {
+        let liquid = r#"<policies><inbound><set-body template="liquid">{{body.name}}</set-body></inbound></policies>"#;
+        assert!(codes_of(liquid).is_empty());
+        let plain = r#"<policies><inbound><set-body>{{body.name}}</set-body></inbound></policies>"#;
+        assert_eq!(codes_of(plain), ["unresolved-named-value"]);
+    }
+
+    #[test]
+    fn mixed_values_keep_expressions_as_written() {
+        let src = r#"<a v="x &amp; @(a && b)"/>"#;
+        let (doc, diags) = parse_document(FileId::default(), src);
+        let names: Vec<_> = diags.iter().map(|d| d.code.name).collect();
+        assert_eq!(names, ["mixed-expression-value"]);
+        let value = doc
+            .root
+            .as_ref()
+            .and_then(|r| r.attr("v"))
+            .map(|a| a.value.text.clone());
+        assert_eq!(value.as_deref(), Some("x & @(a && b)"));
+    }
+
+    #[test]
+    fn spans_of_elements_attributes_and_values() {
+        let src = "<policies>\n  <set-header name=\"X\" exists-action='skip'><value>@(1)</value></set-header>\n</policies>";
+        let (doc, diags) = parse_document(FileId::default(), src);
+        assert!(diags.is_empty());
+        let root = doc.root.as_ref().expect("root");
+        let header = root.elements().next().expect("set-header");
+        assert_eq!(&src[header.name_span.range()], "set-header");
+        assert!(
+            src[header.span.range()].starts_with("<set-header")
+                && src[header.span.range()].ends_with("</set-header>")
+        );
+        let action = header.attr("exists-action").expect("attr");
+        assert_eq!(&src[action.name_span.range()], "exists-action");
+        assert_eq!(&src[action.value.span.range()], "skip");
+        let value = header
+            .elements()
+            .next()
+            .and_then(|v| v.texts().next())
+            .expect("text");
+        let expr = value.expression().expect("expression");
+        assert_eq!(&src[expr.span.range()], "@(1)");
     }
 }

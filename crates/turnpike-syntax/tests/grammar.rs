@@ -329,3 +329,15 @@ fn spans_point_into_the_source() {
     assert_eq!(&src[rhs.span.range()], "bc");
     assert_eq!(&src[e.span.range()], "a + bc");
 }
+
+#[test]
+fn interpolation_holes_hold_no_bare_conditional() {
+    assert!(parse("@($\"{a ? 1 : 2}\")").is_err());
+    parse("@($\"{(a ? 1 : 2)}\")").unwrap_or_else(|e| panic!("{e:?}"));
+    parse("@($\"{a:0.00}{b,-5}{c,3:x}\")").unwrap_or_else(|e| panic!("{e:?}"));
+}
+
+#[test]
+fn constant_patterns_take_negative_numbers() {
+    assert_eq!(expr("x is -1"), "(x is (Minus 1))");
+}

@@ -387,6 +387,32 @@ impl Builder<'_> {
             .filter(|k| k.as_rule() != Rule::not_keyword);
         let inner = match rest.next() {
             Some(lit) if lit.as_rule() == Rule::literal => Pattern::Constant(self.literal(lit)),
+            Some(neg) if neg.as_rule() == Rule::negative_number => {
+                let span = self.span(&neg);
+                let number = kids(neg).into_iter().next();
+                let operand = match number {
+                    Some(n) => {
+                        let raw = n.as_str().to_string();
+                        let lit = if n.as_rule() == Rule::real_literal {
+                            Literal::Real(raw)
+                        } else {
+                            Literal::Integer(raw)
+                        };
+                        Expr {
+                            kind: ExprKind::Literal(lit),
+                            span: self.span(&n),
+                        }
+                    }
+                    None => self.dummy(span),
+                };
+                Pattern::Constant(Expr {
+                    kind: ExprKind::Unary {
+                        op: UnaryOp::Minus,
+                        operand: boxed(operand),
+                    },
+                    span,
+                })
+            }
             Some(ty) => {
                 let ty = self.type_ref(ty);
                 let binding = rest.next().map(|b| self.ident(&b));

@@ -17,6 +17,12 @@ pub(crate) fn decode_escapes(body: &str, base: usize) -> Result<Vec<u16>, Litera
     let mut out = Vec::with_capacity(body.len());
     let mut chars = body.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
+        // A doubled quote (only possible in a regular string, see the grammar) is one quote.
+        if c == '"' && chars.peek().is_some_and(|&(_, n)| n == '"') {
+            chars.next();
+            out.push(u16::from(b'"'));
+            continue;
+        }
         if c != '\\' {
             let mut buf = [0u16; 2];
             out.extend_from_slice(c.encode_utf16(&mut buf));
@@ -151,7 +157,9 @@ pub(crate) fn check_integer(raw: &str) -> Result<(), (String, &'static str)> {
 pub(crate) fn check_real(raw: &str) -> Result<(), (String, &'static str)> {
     if raw.contains("_.")
         || raw.contains("._")
-        || raw.ends_with('_')
+        || raw
+            .trim_end_matches(['f', 'F', 'd', 'D', 'm', 'M'])
+            .ends_with('_')
         || raw.contains("_e")
         || raw.contains("_E")
     {
@@ -175,7 +183,7 @@ pub(crate) fn check_real(raw: &str) -> Result<(), (String, &'static str)> {
             "a `float` (suffix `f`) reaches about `3.4e38`",
         ),
         'm' => (
-            value.abs() >= 7.922_816_251_426_434e28,
+            value.abs() > 7.922_816_251_426_434e28,
             "a `decimal` (suffix `m`) reaches about `7.9e28`",
         ),
         _ => (value.is_infinite(), "a `double` reaches about `1.8e308`"),
@@ -207,6 +215,7 @@ mod tests {
         assert!(s(r"\q").is_err());
         assert!(s(r"\u12").is_err());
         assert_eq!(s(r"\uD83D\uDE00").as_deref(), Ok("😀"));
+        assert_eq!(s(r#"\"""#).as_deref(), Ok("\"\""));
     }
 
     #[test]
@@ -225,5 +234,7 @@ mod tests {
         assert!(check_real("1e39f").is_err());
         assert!(check_real("1_000.5m").is_ok());
         assert!(check_real("1_.5").is_err());
+        assert!(check_real("1_f").is_err());
+        assert!(check_real("79228162514264337593543950335m").is_ok());
     }
 }

@@ -31,7 +31,7 @@ impl Builder<'_> {
             }
             Rule::string_literal => {
                 let body = &raw[1..raw.len() - 1];
-                if let Some(at) = body.find("\"\"") {
+                if let Some(at) = first_doubled_quote(body) {
                     let s = self.sub_span(&inner, at + 1, at + 3);
                     self.diags.push(
                         Diagnostic::new(
@@ -43,7 +43,7 @@ impl Builder<'_> {
                         .with_help("C# ends the string at the first quote; write `\\\"` for a quote, or use a verbatim string `@\"...\"`"),
                     );
                 }
-                let value = self.decode(&inner, &body.replace("\"\"", "\\\""), 1);
+                let value = self.decode(&inner, body, 1);
                 ExprKind::Literal(Literal::String {
                     raw: raw.to_string(),
                     value,
@@ -147,6 +147,7 @@ impl Builder<'_> {
         for k in kids(p) {
             match k.as_rule() {
                 Rule::interp_format => format = Some(k.as_str().to_string()),
+                Rule::binary => exprs.push(self.binary(k)),
                 _ => exprs.push(self.expression(k)),
             }
         }
@@ -216,4 +217,18 @@ impl Builder<'_> {
             span,
         })
     }
+}
+
+/// Offset of the first `""` in a regular string body that is not part of an escape.
+fn first_doubled_quote(body: &str) -> Option<usize> {
+    let b = body.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 2,
+            b'"' if b.get(i + 1) == Some(&b'"') => return Some(i),
+            _ => i += 1,
+        }
+    }
+    None
 }
