@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use turnpike_diagnostics::{render_human, render_json, summary_line};
+use turnpike_diagnostics::{render_human, render_json, render_sarif, summary_line};
 
 /// Turnpike: API management that speaks Azure API Management's policy language.
 #[derive(Parser, Debug)]
@@ -21,9 +21,12 @@ enum Command {
     Lint {
         /// A policy file or a folder of policy files.
         path: PathBuf,
-        /// Output format: rustc-style text, or a JSON array of diagnostics on stdout.
+        /// Output format: rustc-style text, a JSON array of diagnostics, or a SARIF 2.1.0 log.
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
+        /// Exit 1 when there are warnings, too.
+        #[arg(long)]
+        deny_warnings: bool,
     },
 }
 
@@ -31,12 +34,17 @@ enum Command {
 enum Format {
     Human,
     Json,
+    Sarif,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Lint { path, format } => lint(&path, format),
+        Command::Lint {
+            path,
+            format,
+            deny_warnings,
+        } => lint(&path, format, deny_warnings),
     }
 }
 
@@ -44,7 +52,7 @@ fn main() -> ExitCode {
     clippy::print_stderr,
     reason = "the command line reports to the terminal"
 )]
-fn lint(path: &std::path::Path, format: Format) -> ExitCode {
+fn lint(path: &std::path::Path, format: Format, deny_warnings: bool) -> ExitCode {
     let report = match turnpike_sema::lint_path(path) {
         Ok(r) => r,
         Err(e) => {
@@ -75,9 +83,17 @@ fn lint(path: &std::path::Path, format: Format) -> ExitCode {
             text.push('\n');
             out.write_all(text.as_bytes())
         }
-        Format::Json => {
+        Format::Json | Format::Sarif => {
             eprintln!("{summary}");
-            let mut text = render_json(&report.diagnostics, &report.sources);
+            let mut text = if format == Format::Json {
+                render_json(&report.diagnostics, &report.sources)
+            } else {
+                render_sarif(
+                    &report.diagnostics,
+                    &report.sources,
+                    env!("CARGO_PKG_VERSION"),
+                )
+            };
             text.push('\n');
             out.write_all(text.as_bytes())
         }
@@ -85,7 +101,7 @@ fn lint(path: &std::path::Path, format: Format) -> ExitCode {
     if written.and_then(|()| out.flush()).is_err() {
         return ExitCode::from(2);
     }
-    if report.errors() > 0 {
+    if report.errors() > 0 || (deny_warnings && report.warnings() > 0) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

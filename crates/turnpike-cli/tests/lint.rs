@@ -131,3 +131,127 @@ fn quickstart_lints_clean() {
     let out = turnpike(&["lint", "examples/quickstart"]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
 }
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("turnpike-cli-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp dir");
+    dir
+}
+
+#[test]
+fn sarif_output_is_valid_sarif_2_1_0() {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/schemas/sarif-schema-2.1.0.json"))
+            .expect("schema"),
+    )
+    .expect("schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    for target in [
+        "tests/syntax/invalid",
+        "../shared/corpus-invalid",
+        "examples/quickstart",
+    ] {
+        let out = turnpike(&["lint", "--format", "sarif", target]);
+        let log: serde_json::Value =
+            serde_json::from_slice(&out.stdout).expect("stdout is JSON only");
+        let errors: Vec<String> = validator
+            .iter_errors(&log)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{target}: {errors:#?}");
+        assert_eq!(log["version"], "2.1.0");
+        let results = log["runs"][0]["results"].as_array().map_or(0, Vec::len);
+        if target != "examples/quickstart" {
+            assert!(results > 0, "{target}: no results");
+        }
+    }
+}
+
+#[test]
+fn deny_warnings_turns_warnings_into_failure() {
+    let dir = scratch("deny");
+    std::fs::write(
+        dir.join("w.xml"),
+        "<policies><inbound><set-header name=\"x\" exists-action=\"override\"><value>{{secret}}</value></set-header></inbound></policies>",
+    )
+    .expect("write");
+    let path = dir.to_str().unwrap_or_default();
+    assert_eq!(turnpike(&["lint", path]).status.code(), Some(0));
+    assert_eq!(
+        turnpike(&["lint", "--deny-warnings", path]).status.code(),
+        Some(1)
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn turnpike_toml_sets_severities() {
+    let dir = scratch("config");
+    std::fs::write(
+        dir.join("w.xml"),
+        "<policies><inbound><set-header name=\"x\" exists-action=\"override\"><value>{{secret}}</value></set-header></inbound></policies>",
+    )
+    .expect("write");
+    let path = dir.to_str().unwrap_or_default();
+    std::fs::write(
+        dir.join("turnpike.toml"),
+        "[severity]\nunresolved-named-value = \"error\"\n",
+    )
+    .expect("write");
+    let out = turnpike(&["lint", path]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).contains("error[TP0301 unresolved-named-value]"));
+    std::fs::write(dir.join("turnpike.toml"), "[severity]\nTP0301 = \"off\"\n").expect("write");
+    let out = turnpike(&["lint", path]);
+    assert_eq!(
+        stdout(&out).lines().last(),
+        Some("1 files, 0 expressions, 0 errors, 0 warnings")
+    );
+    std::fs::write(
+        dir.join("turnpike.toml"),
+        "[severity]\nno-such-code = \"off\"\n",
+    )
+    .expect("write");
+    let out = turnpike(&["lint", path]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("invalid-config"), "{}", stdout(&out));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn inline_suppression_silences_the_next_line() {
+    let dir = scratch("suppress");
+    std::fs::write(
+        dir.join("s.xml"),
+        "<policies>\n  <inbound>\n    <!-- turnpike-ignore: unknown-policy -->\n    <set-hedaer name=\"x\" />\n    <set-hedaer name=\"y\" />\n  </inbound>\n</policies>\n",
+    )
+    .expect("write");
+    let out = turnpike(&["lint", dir.to_str().unwrap_or_default()]);
+    let text = stdout(&out);
+    assert_eq!(text.matches("unknown-policy]").count(), 1, "{text}");
+    assert!(text.contains(":5:6"), "{text}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn corpus_invalid_documents_each_get_unknown_policy() {
+    let out = turnpike(&["lint", "--format", "json", "../shared/corpus-invalid"]);
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let all = json.as_array().expect("array");
+    let files: std::collections::BTreeSet<&str> = all
+        .iter()
+        .filter(|d| d["name"] == "unknown-policy" && d["severity"] == "error")
+        .filter_map(|d| d["file"].as_str())
+        .collect();
+    assert_eq!(files.len(), 16, "{files:#?}");
+    for d in all.iter().filter(|d| d["name"] == "unknown-policy") {
+        let file = d["file"].as_str().unwrap_or_default();
+        let message = d["message"].as_str().unwrap_or_default();
+        if message.contains("darp") {
+            let help = d["help"].as_str().unwrap_or_default();
+            assert!(help.contains("dapr"), "{file}: {help}");
+        }
+        let _ = file;
+    }
+}

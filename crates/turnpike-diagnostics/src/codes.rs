@@ -4,8 +4,9 @@
 //! severity and a one-line summary. `spec/07-errors.md` documents each one with an example; a
 //! test keeps the two in step. Ids and names are never reused or renamed.
 //!
-//! Ranges: `TP00xx` files, `TP01xx` XML and expression scanning, `TP02xx` expression syntax,
-//! `TP03xx` named values.
+//! Ranges: `TP00xx` files and configuration, `TP01xx` XML and expression scanning, `TP02xx`
+//! expression syntax, `TP03xx` named values, `TP04xx` policy documents against the catalog,
+//! `TP05xx` expression semantics.
 
 use serde::Serialize;
 
@@ -62,6 +63,12 @@ registry! {
     /// A file could not be read or is not UTF-8 text.
     UNREADABLE_FILE = ("TP0001", "unreadable-file", Error,
         "a file could not be read, or is not UTF-8 text");
+    /// `turnpike.toml` cannot be read or names an unknown code or severity.
+    INVALID_CONFIG = ("TP0002", "invalid-config", Error,
+        "`turnpike.toml` is not valid: bad TOML, an unknown code or an unknown severity");
+    /// `<!-- turnpike-ignore: name -->` naming no known code.
+    UNKNOWN_SUPPRESSION = ("TP0003", "unknown-suppression", Warning,
+        "a `turnpike-ignore` comment names a code that does not exist");
     /// The document is not XML even after expressions are masked.
     MALFORMED_XML = ("TP0101", "malformed-xml", Error,
         "the document is not well-formed XML once its expressions are set aside");
@@ -107,6 +114,72 @@ registry! {
     /// A `{{name}}` whose value is not known.
     UNRESOLVED_NAMED_VALUE = ("TP0301", "unresolved-named-value", Warning,
         "a named value `{{name}}` has no known value, so it stays a placeholder");
+    /// `{{` that does not form a named-value reference.
+    MALFORMED_NAMED_VALUE = ("TP0302", "malformed-named-value", Warning,
+        "a typed value holds `{{` that does not form a named-value reference `{{name}}`");
+    /// The root element is neither `policies` nor `fragment`.
+    INVALID_ROOT = ("TP0401", "invalid-root", Error,
+        "a policy document's root element is not `<policies>` or `<fragment>`");
+    /// A child of `<policies>` that is not a section.
+    UNKNOWN_SECTION = ("TP0402", "unknown-section", Error,
+        "`<policies>` holds an element that is not `inbound`, `backend`, `outbound` or `on-error`");
+    /// A section given twice.
+    DUPLICATE_SECTION = ("TP0403", "duplicate-section", Error,
+        "a section appears twice in one policy document");
+    /// Sections not in the order inbound, backend, outbound, on-error.
+    SECTIONS_OUT_OF_ORDER = ("TP0404", "sections-out-of-order", Warning,
+        "sections are not in the order `inbound`, `backend`, `outbound`, `on-error`");
+    /// An element where a policy is expected that is no APIM policy.
+    UNKNOWN_POLICY = ("TP0405", "unknown-policy", Error,
+        "an element where a policy statement stands is not an APIM policy");
+    /// A child element a policy does not take.
+    UNKNOWN_ELEMENT = ("TP0406", "unknown-element", Error,
+        "a policy holds a child element it does not take");
+    /// An attribute the element does not take.
+    UNKNOWN_ATTRIBUTE = ("TP0407", "unknown-attribute", Error,
+        "an element has an attribute it does not take");
+    /// A required attribute is missing.
+    MISSING_ATTRIBUTE = ("TP0408", "missing-attribute", Error,
+        "a required attribute is not given");
+    /// Attributes that exclude each other are given together.
+    CONFLICTING_ATTRIBUTES = ("TP0409", "conflicting-attributes", Error,
+        "attributes of which only one may be given are given together");
+    /// A literal value that does not fit the attribute's type.
+    INVALID_VALUE = ("TP0410", "invalid-value", Error,
+        "a literal attribute value or text does not fit its type (integer, boolean, enumeration, URL, ...)");
+    /// A policy expression where the policy allows none.
+    EXPRESSION_NOT_ALLOWED = ("TP0411", "expression-not-allowed", Error,
+        "a policy expression stands where the policy accepts only a literal");
+    /// A policy in a section that does not allow it.
+    WRONG_SECTION = ("TP0412", "wrong-section", Error,
+        "a policy stands in a section where APIM does not allow it");
+    /// A policy at a scope that does not allow it.
+    WRONG_SCOPE = ("TP0413", "wrong-scope", Error,
+        "a policy stands at a scope (global, product, API, operation) where APIM does not allow it");
+    /// `<base/>` where it cannot stand, or with content.
+    MISPLACED_BASE = ("TP0414", "misplaced-base", Error,
+        "`<base/>` stands outside a section, twice in one section, in a fragment, or has content");
+    /// A policy that may appear once appears again.
+    DUPLICATE_POLICY = ("TP0415", "duplicate-policy", Error,
+        "a policy that may appear once per section or per document appears again");
+    /// A child element above its maximum count.
+    TOO_MANY_ELEMENTS = ("TP0416", "too-many-elements", Error,
+        "a child element appears more often than its policy allows");
+    /// A required child element is missing.
+    MISSING_ELEMENT = ("TP0417", "missing-element", Error,
+        "a child element the policy requires is missing");
+    /// Text where the element takes none.
+    UNEXPECTED_TEXT = ("TP0418", "unexpected-text", Error,
+        "an element that holds elements only holds text");
+    /// Child elements not in the documented order.
+    ELEMENT_ORDER = ("TP0419", "element-order", Warning,
+        "child elements are not in the order the policy documents");
+    /// A known APIM policy that Turnpike does not run.
+    UNSUPPORTED_POLICY = ("TP0420", "unsupported-policy", Warning,
+        "a known APIM policy that Turnpike's gateway does not run; a call that reaches it fails");
+    /// A construct the type checker cannot model yet.
+    UNSUPPORTED_EXPRESSION = ("TP0501", "unsupported-expression", Warning,
+        "an expression uses a construct Turnpike cannot evaluate yet");
 }
 
 /// Looks a code up by id (`TP0101`) or name (`malformed-xml`).

@@ -8,10 +8,12 @@
 
 pub mod codes;
 mod render;
+mod sarif;
 mod source;
 
 pub use codes::{Code, Severity};
 pub use render::{DiagnosticJson, render_human, render_json, summary_line};
+pub use sarif::render_sarif;
 pub use source::{FileId, SourceFile, SourceMap, Span};
 
 /// A secondary or primary source label of a diagnostic.

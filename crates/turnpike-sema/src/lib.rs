@@ -1,9 +1,17 @@
 //! Checks over loaded policy documents, and the lint driver that runs the front end and the
 //! checks over a path.
 //!
-//! Today the checks are the front end's own (XML, expression syntax, named values); the
-//! policy catalog and the type checker add theirs here.
+//! * [`catalog`]: every APIM policy element as data (`grammar/policies.toml`);
+//! * [`check`]: a document against the catalog (sections, policies, attributes, children,
+//!   literal values, `<base/>`);
+//! * [`config`] and [`suppress`]: `turnpike.toml` severities and `turnpike-ignore` comments;
+//! * [`lint`]: the driver over a path.
 
+pub mod catalog;
+pub mod check;
+pub mod config;
 pub mod lint;
+pub mod suggest;
+pub mod suppress;
 
 pub use lint::{LintReport, lint_path, lint_source};
