@@ -27,7 +27,40 @@ enum Command {
         /// Exit 1 when there are warnings, too.
         #[arg(long)]
         deny_warnings: bool,
+        /// Read PATH as an APIOps artifact folder even without `apis/*/apiInformation.json`.
+        #[arg(long)]
+        artifacts: bool,
+        /// An APIOps overrides file (`configuration.<env>.yaml`) for an artifact folder.
+        #[arg(long, value_name = "FILE")]
+        overrides: Option<PathBuf>,
     },
+    /// Print the effective policy of one call: scopes merged through `<base/>`, fragments
+    /// inlined, each statement labelled with the scope and file it came from.
+    Explain {
+        /// An APIOps artifact folder.
+        dir: PathBuf,
+        /// The API (folder name, or id for its current revision).
+        #[arg(long)]
+        api: String,
+        /// The operation id.
+        #[arg(long)]
+        operation: String,
+        /// The product whose context the call runs in.
+        #[arg(long)]
+        product: Option<String>,
+        /// Output format: annotated XML, or JSON.
+        #[arg(long, value_enum, default_value_t = ExplainFormat::Human)]
+        format: ExplainFormat,
+        /// An APIOps overrides file (`configuration.<env>.yaml`).
+        #[arg(long, value_name = "FILE")]
+        overrides: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum ExplainFormat {
+    Human,
+    Json,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -44,7 +77,30 @@ fn main() -> ExitCode {
             path,
             format,
             deny_warnings,
-        } => lint(&path, format, deny_warnings),
+            artifacts,
+            overrides,
+        } => {
+            let options = turnpike_sema::LintOptions {
+                artifacts,
+                overrides,
+            };
+            lint(&path, format, deny_warnings, &options)
+        }
+        Command::Explain {
+            dir,
+            api,
+            operation,
+            product,
+            format,
+            overrides,
+        } => explain(
+            &dir,
+            &api,
+            &operation,
+            product.as_deref(),
+            format,
+            overrides.as_deref(),
+        ),
     }
 }
 
@@ -52,8 +108,13 @@ fn main() -> ExitCode {
     clippy::print_stderr,
     reason = "the command line reports to the terminal"
 )]
-fn lint(path: &std::path::Path, format: Format, deny_warnings: bool) -> ExitCode {
-    let report = match turnpike_sema::lint_path(path) {
+fn lint(
+    path: &std::path::Path,
+    format: Format,
+    deny_warnings: bool,
+    options: &turnpike_sema::LintOptions,
+) -> ExitCode {
+    let report = match turnpike_sema::lint_path_with(path, options) {
         Ok(r) => r,
         Err(e) => {
             eprintln!(
@@ -105,5 +166,71 @@ fn lint(path: &std::path::Path, format: Format, deny_warnings: bool) -> ExitCode
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+#[expect(
+    clippy::print_stderr,
+    reason = "the command line reports to the terminal"
+)]
+fn explain(
+    dir: &std::path::Path,
+    api: &str,
+    operation: &str,
+    product: Option<&str>,
+    format: ExplainFormat,
+    overrides: Option<&std::path::Path>,
+) -> ExitCode {
+    use turnpike_sema::effective::{Documents, effective_policy, explain_json, explain_xml};
+    if !dir.is_dir() {
+        eprintln!("error: `{}` is not a folder", dir.display());
+        return ExitCode::from(2);
+    }
+    let mut sources = turnpike_diagnostics::SourceMap::new();
+    let (mut folder, mut diags) = turnpike_config::load(dir, &mut sources);
+    if let Some(o) = overrides {
+        diags.extend(folder.apply_overrides(o, &mut sources));
+    }
+    diags.extend(folder.apply_env(&|v| std::env::var(v).ok(), &mut sources));
+    let (docs, doc_diags) = Documents::load(&folder, &mut sources);
+    diags.extend(doc_diags);
+    let (policy, merge_diags) =
+        match effective_policy(&folder, &docs, &sources, api, operation, product) {
+            Ok(r) => r,
+            Err(message) => {
+                eprintln!("error: {message}");
+                return ExitCode::from(2);
+            }
+        };
+    diags.extend(merge_diags);
+    diags.retain(turnpike_diagnostics::Diagnostic::is_error);
+    for d in &diags {
+        eprintln!("{}\n", render_human(d, &sources));
+    }
+    let text = match format {
+        ExplainFormat::Human => explain_xml(&policy, &sources, dir),
+        ExplainFormat::Json => {
+            let value = serde_json::json!({
+                "api": api,
+                "operation": operation,
+                "product": product,
+                "sections": explain_json(&policy, &sources, dir),
+            });
+            serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
+        }
+    };
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if out
+        .write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .is_err()
+    {
+        return ExitCode::from(2);
+    }
+    if diags.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     }
 }

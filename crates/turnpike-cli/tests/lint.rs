@@ -255,3 +255,147 @@ fn corpus_invalid_documents_each_get_unknown_policy() {
         let _ = file;
     }
 }
+
+/// Writes `files` (path, text) below a fresh folder.
+fn tree(name: &str, files: &[(&str, &str)]) -> PathBuf {
+    let dir = scratch(name);
+    for (path, text) in files {
+        let p = dir.join(path);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).expect("mkdir");
+        }
+        std::fs::write(p, text).expect("write");
+    }
+    dir
+}
+
+const SENTINEL: &str = "Zq9-SENTINEL-SECRET-4711";
+
+#[test]
+fn secret_named_values_never_appear_in_any_output() {
+    let secret = format!(
+        "{{\"properties\": {{\"displayName\": \"backend-key\", \"value\": \"{SENTINEL} x\", \"secret\": true}}}}"
+    );
+    let dir = tree(
+        "secret",
+        &[
+            (
+                "apis/orders/apiInformation.json",
+                "{\"properties\": {\"displayName\": \"Orders\", \"path\": \"orders\"}}",
+            ),
+            (
+                "apis/orders/policy.xml",
+                "<policies>\n  <inbound>\n    <set-header name=\"x-key\" exists-action=\"override\"><value>{{backend-key}}</value></set-header>\n    <set-variable name=\"k\" value=\"@({{backend-key}})\" />\n    <retry count=\"{{backend-key}}\" interval=\"1\" condition=\"@(false)\"><forward-request /></retry>\n  </inbound>\n</policies>\n",
+            ),
+            (
+                "named values/backend-key/namedValueInformation.json",
+                &secret,
+            ),
+        ],
+    );
+    let path = dir.to_str().unwrap_or_default();
+    let mut saw_errors = false;
+    for format in ["human", "json", "sarif"] {
+        let out = turnpike(&["lint", "--format", format, path]);
+        let all = format!("{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr));
+        assert!(
+            !all.contains("SENTINEL"),
+            "{format} output shows the secret:\n{all}"
+        );
+        saw_errors |= out.status.code() == Some(1);
+        assert!(all.contains("{{backend-key}}"), "{format}: {all}");
+    }
+    assert!(
+        saw_errors,
+        "the document was meant to have errors that quote the value"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn named_values_are_substituted_in_artifact_folders() {
+    let dir = tree(
+        "named",
+        &[
+            (
+                "apis/orders/apiInformation.json",
+                "{\"properties\": {\"displayName\": \"Orders\", \"path\": \"orders\"}}",
+            ),
+            (
+                "apis/orders/policy.xml",
+                "<policies>\n  <inbound>\n    <rate-limit-by-key calls=\"{{calls}}\" renewal-period=\"60\" counter-key=\"@(context.Request.IpAddress)\" />\n    <set-header name=\"x\" exists-action=\"override\"><value>{{missing}}</value></set-header>\n  </inbound>\n</policies>\n",
+            ),
+            (
+                "named values/calls/namedValueInformation.json",
+                "{\"properties\": {\"displayName\": \"calls\", \"value\": \"ten\"}}",
+            ),
+        ],
+    );
+    let out = turnpike(&["lint", dir.to_str().unwrap_or_default()]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    // The substituted value is checked, and the span points at the reference as written.
+    assert!(
+        text.contains("error[TP0410 invalid-value]: `calls` is `ten`"),
+        "{text}"
+    );
+    assert!(text.contains("policy.xml:3:31"), "{text}");
+    assert!(
+        text.contains("error[TP0303 unknown-named-value]: named value `missing` is not defined"),
+        "{text}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn overrides_then_environment_give_named_values() {
+    let dir = tree(
+        "overrides",
+        &[
+            (
+                "apis/orders/apiInformation.json",
+                "{\"properties\": {\"displayName\": \"Orders\", \"path\": \"orders\"}}",
+            ),
+            (
+                "apis/orders/policy.xml",
+                "<policies>\n  <inbound>\n    <rate-limit-by-key calls=\"{{calls}}\" renewal-period=\"{{period}}\" counter-key=\"@(context.Request.IpAddress)\" />\n  </inbound>\n</policies>\n",
+            ),
+            (
+                "named values/calls/namedValueInformation.json",
+                "{\"properties\": {\"displayName\": \"calls\", \"value\": \"ten\"}}",
+            ),
+            (
+                "configuration.test.yaml",
+                "namedValues:\n  - name: calls\n    properties:\n      value: \"10\"\n",
+            ),
+        ],
+    );
+    let path = dir.to_str().unwrap_or_default();
+    let overrides = dir.join("configuration.test.yaml");
+    let overrides = overrides.to_str().unwrap_or_default();
+    // Without overrides: `ten` is not an integer and `period` is not defined.
+    let out = turnpike(&["lint", path]);
+    let text = stdout(&out);
+    assert!(text.contains("`calls` is `ten`"), "{text}");
+    assert!(text.contains("unknown-named-value"), "{text}");
+    // With overrides and the environment, both are known and valid.
+    let out = Command::new(env!("CARGO_BIN_EXE_turnpike"))
+        .args(["lint", "--overrides", overrides, path])
+        .env("TURNPIKE_NV_PERIOD", "60")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    // The environment wins over the overrides file.
+    let out = Command::new(env!("CARGO_BIN_EXE_turnpike"))
+        .args(["lint", "--overrides", overrides, path])
+        .env("TURNPIKE_NV_PERIOD", "60")
+        .env("TURNPIKE_NV_CALLS", "many")
+        .output()
+        .expect("run");
+    assert!(
+        stdout(&out).contains("`calls` is `many`"),
+        "{}",
+        stdout(&out)
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -6,7 +6,7 @@
 //!
 //! Ranges: `TP00xx` files and configuration, `TP01xx` XML and expression scanning, `TP02xx`
 //! expression syntax, `TP03xx` named values, `TP04xx` policy documents against the catalog,
-//! `TP05xx` expression semantics.
+//! `TP05xx` expression semantics, `TP06xx` artifact folders.
 
 use serde::Serialize;
 
@@ -117,6 +117,9 @@ registry! {
     /// `{{` that does not form a named-value reference.
     MALFORMED_NAMED_VALUE = ("TP0302", "malformed-named-value", Warning,
         "a typed value holds `{{` that does not form a named-value reference `{{name}}`");
+    /// A `{{name}}` that an artifact folder does not define.
+    UNKNOWN_NAMED_VALUE = ("TP0303", "unknown-named-value", Error,
+        "a named value `{{name}}` is not defined in the artifact folder, its overrides or the environment");
     /// The root element is neither `policies` nor `fragment`.
     INVALID_ROOT = ("TP0401", "invalid-root", Error,
         "a policy document's root element is not `<policies>` or `<fragment>`");
@@ -180,6 +183,24 @@ registry! {
     /// A construct the type checker cannot model yet.
     UNSUPPORTED_EXPRESSION = ("TP0501", "unsupported-expression", Warning,
         "an expression uses a construct Turnpike cannot evaluate yet");
+    /// An artifact information file that cannot be used.
+    INVALID_ARTIFACT = ("TP0601", "invalid-artifact", Error,
+        "an artifact information file (`apiInformation.json`, ...) is not JSON, or lacks or mistypes a property");
+    /// A specification Turnpike cannot read (GraphQL, WSDL, WADL).
+    UNSUPPORTED_SPECIFICATION = ("TP0602", "unsupported-specification", Warning,
+        "an API's specification is GraphQL, WSDL or WADL, which Turnpike cannot serve; the rest of the folder still loads");
+    /// A specification that is not a readable OpenAPI document.
+    INVALID_SPECIFICATION = ("TP0603", "invalid-specification", Error,
+        "an API's specification is not readable OpenAPI 2.0, 3.0 or 3.1 (YAML or JSON)");
+    /// A link to an artifact that does not exist.
+    UNKNOWN_REFERENCE = ("TP0604", "unknown-reference", Error,
+        "an artifact refers to an API, product, version set or backend that the folder does not hold");
+    /// `include-fragment` naming a fragment that does not exist.
+    MISSING_FRAGMENT = ("TP0605", "missing-fragment", Error,
+        "`include-fragment` names a fragment the artifact folder does not hold (a warning for loose files)");
+    /// Fragments that include each other.
+    FRAGMENT_CYCLE = ("TP0606", "fragment-cycle", Error,
+        "policy fragments include each other in a cycle");
 }
 
 /// Looks a code up by id (`TP0101`) or name (`malformed-xml`).

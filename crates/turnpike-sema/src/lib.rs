@@ -10,8 +10,9 @@
 pub mod catalog;
 pub mod check;
 pub mod config;
+pub mod effective;
 pub mod lint;
 pub mod suggest;
 pub mod suppress;
 
-pub use lint::{LintReport, lint_path, lint_source};
+pub use lint::{LintOptions, LintReport, lint_path, lint_path_with, lint_source};

@@ -1,11 +1,14 @@
 //! The lint driver: loads every policy file of a path and collects diagnostics.
 
+use std::collections::BTreeMap;
 use std::io;
 use std::path::Path;
 
+use turnpike_config::ArtifactFolder;
 use turnpike_diagnostics::{Diagnostic, Severity, SourceMap, Span, codes, sort_diagnostics};
 use turnpike_syntax::files::policy_files;
-use turnpike_syntax::{Document, parse_document};
+use turnpike_syntax::named_values::{Resolved, scrub, substitute};
+use turnpike_syntax::{Document, parse_document, parse_document_mapped};
 
 use crate::catalog::Scope;
 use crate::check::{CheckContext, check_document};
@@ -54,15 +57,76 @@ impl LintReport {
 
     /// Adds one file's text and lints it with what is known of where it stands.
     pub fn add_source_in(&mut self, name: &str, text: &str, ctx: CheckContext) {
+        self.add_source_full(name, text, ctx, None);
+    }
+
+    /// Adds one file of an artifact folder: its named values are substituted from the folder,
+    /// and a name the folder does not define is an error.
+    fn add_source_full(
+        &mut self,
+        name: &str,
+        text: &str,
+        ctx: CheckContext,
+        folder: Option<&ArtifactFolder>,
+    ) {
         self.files += 1;
         let file = self.sources.add(name, text);
         let text = self.sources.get(file).text_arc();
-        let (doc, mut diags) = parse_document(file, &text);
+        let lookup = |n: &str| -> Option<Resolved> {
+            let folder = folder?;
+            match folder.named_values.get(n) {
+                Some(nv) => nv.value.clone().map(|value| Resolved {
+                    value,
+                    secret: nv.secret,
+                }),
+                // Not in the folder: the environment may still give it (as a secret, since
+                // nothing says it is not).
+                None => std::env::var(turnpike_config::env_var_of(n))
+                    .ok()
+                    .map(|value| Resolved {
+                        value,
+                        secret: true,
+                    }),
+            }
+        };
+        let sub = substitute(&text, &lookup);
+        let (doc, mut diags) = if sub.map.is_identity() {
+            parse_document(file, &text)
+        } else {
+            parse_document_mapped(file, &sub.text, Some(&sub.map))
+        };
+        if let Some(folder) = folder {
+            for d in &mut diags {
+                if d.code == &codes::UNRESOLVED_NAMED_VALUE {
+                    let span = d.primary_span().unwrap_or_default();
+                    let source = self.sources.slice(span);
+                    let nv = source.trim_start_matches('{').trim_end_matches('}');
+                    if folder.named_values.contains_key(nv) {
+                        // Defined, but its value is not in git (Key Vault, or a secret left out).
+                        d.help = Some(format!(
+                            "its value is not in the folder: give it with `{}` or an overrides file",
+                            turnpike_config::env_var_of(nv)
+                        ));
+                    } else {
+                        *d = Diagnostic::new(
+                            &codes::UNKNOWN_NAMED_VALUE,
+                            span,
+                            format!("named value `{nv}` is not defined"),
+                        )
+                        .with_help(format!(
+                            "add `named values/{nv}/namedValueInformation.json`, give it in an overrides file, or set `{}`",
+                            turnpike_config::env_var_of(nv)
+                        ));
+                    }
+                }
+            }
+        }
         // After an XML error the tree is partial: catalog checks would only echo it.
         if !diags.iter().any(|d| d.code == &codes::MALFORMED_XML) {
             diags.extend(check_document(&doc, ctx));
         }
         suppress::apply(file, self.sources.get(file), &mut diags);
+        scrub(&mut diags, &sub.secrets);
         self.expressions += doc.expressions().len();
         self.diagnostics.extend(diags);
         self.documents.push(doc);
@@ -103,6 +167,20 @@ impl LintReport {
 /// A `turnpike.toml` at the root of the tree (the folder linted, or the folder of the file
 /// linted) sets per-code severities.
 pub fn lint_path(path: &Path) -> io::Result<LintReport> {
+    lint_path_with(path, &LintOptions::default())
+}
+
+/// How to lint a path.
+#[derive(Clone, Debug, Default)]
+pub struct LintOptions {
+    /// Read the folder as an APIOps artifact folder even without `apis/*/apiInformation.json`.
+    pub artifacts: bool,
+    /// An overrides file (APIOps `configuration.<env>.yaml`) for an artifact folder.
+    pub overrides: Option<std::path::PathBuf>,
+}
+
+/// [`lint_path`] with options.
+pub fn lint_path_with(path: &Path, options: &LintOptions) -> io::Result<LintReport> {
     let files = policy_files(path)?;
     let mut report = LintReport::default();
     let root = if path.is_dir() {
@@ -110,14 +188,39 @@ pub fn lint_path(path: &Path) -> io::Result<LintReport> {
     } else {
         path.parent()
     };
+    // An APIOps artifact folder: its information files and specifications are checked too, and
+    // its named values are substituted in its policies.
+    let folder =
+        if path.is_dir() && (options.artifacts || turnpike_config::is_artifact_folder(path)) {
+            let (mut folder, diags) = turnpike_config::load(path, &mut report.sources);
+            report.diagnostics.extend(diags);
+            if let Some(o) = &options.overrides {
+                let diags = folder.apply_overrides(o, &mut report.sources);
+                report.diagnostics.extend(diags);
+            }
+            let diags = folder.apply_env(&|v| std::env::var(v).ok(), &mut report.sources);
+            report.diagnostics.extend(diags);
+            Some(folder)
+        } else {
+            None
+        };
     for file in files {
+        // `specification.wsdl.xml` and the like are API specifications, not policies.
+        if folder.is_some()
+            && file
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("specification."))
+        {
+            continue;
+        }
         let name = file.display().to_string();
         let ctx = CheckContext {
             scope: root.and_then(|r| scope_of(r, &file)),
         };
         match std::fs::read(&file) {
             Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(text) => report.add_source_in(&name, &text, ctx),
+                Ok(text) => report.add_source_full(&name, &text, ctx, folder.as_ref()),
                 Err(e) => {
                     let at = e.utf8_error().valid_up_to();
                     let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
@@ -127,6 +230,7 @@ pub fn lint_path(path: &Path) -> io::Result<LintReport> {
             Err(e) => report.add_unreadable(&name, &e.to_string().to_lowercase()),
         }
     }
+    fragment_checks(&mut report, folder.as_ref());
     let mut config_diags = Vec::new();
     let config = match root {
         Some(r) => Config::load(r, &mut report.sources, &mut config_diags),
@@ -136,6 +240,126 @@ pub fn lint_path(path: &Path) -> io::Result<LintReport> {
     config.apply(&mut report.diagnostics);
     sort_diagnostics(&mut report.diagnostics);
     Ok(report)
+}
+
+/// `include-fragment` elements of a document: (fragment id, the element's name span).
+fn includes(doc: &Document) -> Vec<(String, Span)> {
+    fn walk(el: &turnpike_syntax::tree::Element, out: &mut Vec<(String, Span)>) {
+        if el.name == "include-fragment"
+            && let Some(a) = el.attr("fragment-id")
+            && a.value.expression().is_none()
+            && !a.value.has_named_values()
+        {
+            out.push((a.value.text.trim().to_string(), el.name_span));
+        }
+        for c in el.elements() {
+            walk(c, out);
+        }
+    }
+    let mut out = Vec::new();
+    if let Some(r) = &doc.root {
+        walk(r, &mut out);
+    }
+    out
+}
+
+/// Missing fragments (errors in an artifact folder, warnings for loose files, where a fragment
+/// is known by its file: `<name>/policy.xml` or `<name>.xml` holding `<fragment>`), and cycles
+/// of fragments that include each other.
+fn fragment_checks(report: &mut LintReport, folder: Option<&ArtifactFolder>) {
+    // Fragment name of each fragment document.
+    let mut fragment_of: BTreeMap<usize, String> = BTreeMap::new();
+    for (i, doc) in report.documents.iter().enumerate() {
+        if doc.root.as_ref().is_some_and(|r| r.name == "fragment") {
+            let path = Path::new(report.sources.get(doc.file).name());
+            let name = match path.file_name().and_then(|n| n.to_str()) {
+                Some("policy.xml") => path
+                    .parent()
+                    .and_then(|p| p.file_name())
+                    .and_then(|n| n.to_str()),
+                _ => path.file_stem().and_then(|n| n.to_str()),
+            };
+            if let Some(n) = name {
+                fragment_of.insert(i, n.to_string());
+            }
+        }
+    }
+    let known = |id: &str| match folder {
+        Some(f) => f.fragments.contains_key(id),
+        None => fragment_of.values().any(|n| n == id),
+    };
+    let mut graph: BTreeMap<String, Vec<(String, Span)>> = BTreeMap::new();
+    let mut diags = Vec::new();
+    for (i, doc) in report.documents.iter().enumerate() {
+        for (id, span) in includes(doc) {
+            if !known(&id) {
+                let mut d = Diagnostic::new(
+                    &codes::MISSING_FRAGMENT,
+                    span,
+                    format!("fragment `{id}` does not exist"),
+                );
+                d = if folder.is_some() {
+                    d.with_help(format!(
+                        "add `policy fragments/{id}/policy.xml`, or correct `fragment-id`"
+                    ))
+                } else {
+                    d.severity = Severity::Warning;
+                    d.with_help("lint the artifact folder that holds the fragment, or correct `fragment-id`")
+                };
+                diags.push(d);
+            }
+            if let Some(from) = fragment_of.get(&i) {
+                graph.entry(from.clone()).or_default().push((id, span));
+            }
+        }
+    }
+    // Cycles: depth-first search over fragment → included fragments.
+    let mut reported: Vec<String> = Vec::new();
+    for start in graph.keys() {
+        let mut stack: Vec<(String, usize)> = vec![(start.clone(), 0)];
+        let mut path: Vec<String> = vec![start.clone()];
+        while let Some((node, next)) = stack.last().cloned() {
+            let edges = graph.get(&node).map_or(&[][..], Vec::as_slice);
+            if next >= edges.len() {
+                stack.pop();
+                path.pop();
+                continue;
+            }
+            if let Some(top) = stack.last_mut() {
+                top.1 += 1;
+            }
+            let (to, span) = &edges[next];
+            if let Some(at) = path.iter().position(|p| p == to) {
+                let mut cycle = path[at..].to_vec();
+                cycle.sort();
+                let key = cycle.join(",");
+                if !reported.contains(&key) {
+                    reported.push(key);
+                    let mut names = path[at..].to_vec();
+                    names.push(to.clone());
+                    diags.push(
+                        Diagnostic::new(
+                            &codes::FRAGMENT_CYCLE,
+                            *span,
+                            format!(
+                                "fragments include each other: {}",
+                                names
+                                    .iter()
+                                    .map(|n| format!("`{n}`"))
+                                    .collect::<Vec<_>>()
+                                    .join(" → ")
+                            ),
+                        )
+                        .with_help("remove one `include-fragment` of the cycle"),
+                    );
+                }
+            } else if path.len() < 64 {
+                stack.push((to.clone(), 0));
+                path.push(to.clone());
+            }
+        }
+    }
+    report.diagnostics.extend(diags);
 }
 
 /// The scope of a policy file in an APIOps artifact layout below `root`, from its path:

@@ -13,6 +13,7 @@
 
 pub mod ast;
 pub mod files;
+pub mod named_values;
 pub mod offsets;
 pub mod parser;
 pub mod printer;
@@ -20,5 +21,6 @@ pub mod scan;
 pub mod tree;
 pub mod xml;
 
+pub use named_values::{Resolved, parse_document_with};
 pub use tree::{Document, ExprBody};
-pub use xml::parse_document;
+pub use xml::{parse_document, parse_document_mapped};

@@ -73,6 +73,38 @@ impl OffsetMap {
     pub fn decoded_len(&self) -> usize {
         self.decoded_len as usize
     }
+
+    /// The composition: offsets of this map's decoded text to the original of `outer`, where
+    /// this map's "original" is `outer`'s decoded text.
+    #[must_use]
+    pub fn then(&self, outer: &OffsetMap) -> OffsetMap {
+        let mut points: Vec<(u32, u32)> = self
+            .points
+            .iter()
+            .map(|&(d, r)| (d, u32_of(outer.to_raw(r as usize))))
+            .collect();
+        // Where `outer` changes slope inside this map's range, add a point too.
+        let (lo, hi) = (self.to_raw(0), self.to_raw(self.decoded_len()));
+        for &(od, or) in &outer.points {
+            let od = od as usize;
+            if od > lo && od < hi {
+                let d = self.to_decoded(od);
+                points.push((u32_of(d), or));
+            }
+        }
+        points.sort_unstable();
+        points.dedup_by_key(|p| p.0);
+        OffsetMap {
+            points,
+            decoded_len: self.decoded_len,
+            raw_end: u32_of(outer.to_raw(self.raw_end as usize)),
+        }
+    }
+
+    /// Whether the map is the identity from offset 0 (nothing was replaced).
+    pub fn is_identity(&self) -> bool {
+        self.points == [(0, 0)] && self.raw_end == self.decoded_len
+    }
 }
 
 /// Builds a decoded text piece by piece, recording where it drifts from the original.
@@ -230,6 +262,22 @@ mod tests {
         assert_eq!(local.to_raw(1), 18);
         assert_eq!(local.to_raw(3), 20);
         assert_eq!(local.to_raw(4), 26);
+    }
+
+    #[test]
+    fn composes_with_an_outer_map() {
+        // original: `a {{x}} b`, substituted: `a VALUE b`, then a slice `VALUE b` of it.
+        let mut b = MapBuilder::new(0, 16);
+        b.copy(0, "a ");
+        b.replace(2, "VALUE");
+        b.copy(7, " b");
+        let (text, outer) = b.finish(9);
+        assert_eq!(text, "a VALUE b");
+        let inner = OffsetMap::identity(0, text.len()).slice(2, 9);
+        let both = inner.then(&outer);
+        assert_eq!(both.to_raw(0), 2);
+        assert_eq!(both.to_raw(5), 7);
+        assert_eq!(both.to_raw(7), 9);
     }
 
     #[test]

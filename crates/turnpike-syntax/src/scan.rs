@@ -99,6 +99,9 @@ pub struct NamedValueRef {
     pub span: Span,
     /// The name between the braces.
     pub name: String,
+    /// Where it is in the scanned text (which differs from the file once named values are
+    /// substituted).
+    pub(crate) text_range: (usize, usize),
 }
 
 /// The result of the pre-pass.
@@ -126,6 +129,9 @@ enum Mode {
 struct Scanner<'a> {
     file: FileId,
     src: &'a str,
+    /// Scanned-text offsets to file offsets, when the text is not the file's (named values
+    /// substituted).
+    base: Option<&'a OffsetMap>,
     decoded: String,
     map: OffsetMap,
     masked: Vec<u8>,
@@ -137,10 +143,17 @@ struct Scanner<'a> {
 
 /// Runs the pre-pass over the text of `file`.
 pub fn scan(file: FileId, src: &str) -> Scan {
+    scan_mapped(file, src, None)
+}
+
+/// Runs the pre-pass over `src`, a text derived from `file`; `base` maps its offsets to the
+/// file's, and every span and expression map is given in file offsets.
+pub fn scan_mapped(file: FileId, src: &str, base: Option<&OffsetMap>) -> Scan {
     let (decoded, map) = decode_entities(src, 0);
     let mut s = Scanner {
         file,
         src,
+        base,
         decoded,
         map,
         masked: src.as_bytes().to_vec(),
@@ -166,7 +179,18 @@ pub fn scan(file: FileId, src: &str) -> Scan {
 
 impl Scanner<'_> {
     fn span(&self, start: usize, end: usize) -> Span {
-        Span::new(self.file, start, end)
+        match self.base {
+            Some(b) => Span::new(self.file, b.to_raw(start), b.to_raw(end)),
+            None => Span::new(self.file, start, end),
+        }
+    }
+
+    /// An expression's map (code offsets → scanned-text offsets) made to reach file offsets.
+    fn to_file(&self, map: OffsetMap) -> OffsetMap {
+        match self.base {
+            Some(b) => map.then(b),
+            None => map,
+        }
     }
 
     fn run(&mut self) {
@@ -276,6 +300,7 @@ impl Scanner<'_> {
         self.named_values.push(NamedValueRef {
             span: self.span(start, end),
             name: self.src[start + 2..end - 2].to_string(),
+            text_range: (start, end),
         });
     }
 
@@ -381,7 +406,7 @@ impl Scanner<'_> {
         match expression_extent(local, 0) {
             Ok(extent) => {
                 let code = local[..extent.end].to_string();
-                let map = OffsetMap::identity(at, extent.end);
+                let map = self.to_file(OffsetMap::identity(at, extent.end));
                 // Named values inside were already recorded above.
                 self.expressions.push(FoundExpr {
                     start: at,
@@ -412,6 +437,7 @@ impl Scanner<'_> {
             let (rs, re) = (map.to_raw(s), map.to_raw(e));
             self.named_value(rs, re);
         }
+        let map = self.to_file(map);
         for b in &mut self.masked[start..end] {
             *b = b'_';
         }

@@ -7,17 +7,29 @@ use quick_xml::Reader;
 use quick_xml::events::Event;
 use turnpike_diagnostics::{Diagnostic, FileId, Span, codes};
 
+use crate::offsets::OffsetMap;
 use crate::parser::parse_found;
-use crate::scan::{FoundExpr, NamedValueRef, Scan, scan};
+use crate::scan::{FoundExpr, NamedValueRef, Scan, scan_mapped};
 use crate::tree::{Attribute, Document, Element, ExprForm, Expression, Node, Value, ValueKind};
 
 /// Reads one policy document. Never panics; problems come back as diagnostics, and as much of
 /// the tree as could be read is returned.
 pub fn parse_document(file: FileId, src: &str) -> (Document, Vec<Diagnostic>) {
-    let scanned = scan(file, src);
+    parse_document_mapped(file, src, None)
+}
+
+/// Reads a policy document from `src`, a text derived from the file (named values
+/// substituted); `base` maps its offsets to the file's, so every span points into the file.
+pub fn parse_document_mapped(
+    file: FileId,
+    src: &str,
+    base: Option<&OffsetMap>,
+) -> (Document, Vec<Diagnostic>) {
+    let scanned = scan_mapped(file, src, base);
     let mut b = Builder {
         file,
         src,
+        base,
         by_start: scanned
             .expressions
             .iter()
@@ -75,6 +87,7 @@ fn unresolved(nv: &NamedValueRef) -> Diagnostic {
 struct Builder<'a> {
     file: FileId,
     src: &'a str,
+    base: Option<&'a OffsetMap>,
     scan: &'a Scan,
     by_start: HashMap<usize, usize>,
     diags: Vec<Diagnostic>,
@@ -86,7 +99,10 @@ fn pos(n: u64) -> usize {
 
 impl Builder<'_> {
     fn span(&self, start: usize, end: usize) -> Span {
-        Span::new(self.file, start, end)
+        match self.base {
+            Some(b) => Span::new(self.file, b.to_raw(start), b.to_raw(end)),
+            None => Span::new(self.file, start, end),
+        }
     }
 
     fn xml_error(&mut self, start: usize, end: usize, message: String, help: Option<&str>) {
@@ -120,7 +136,7 @@ impl Builder<'_> {
                 },
                 Ok(Event::End(_)) => {
                     if let Some(mut el) = stack.pop() {
-                        el.span.end = u32::try_from(after).unwrap_or(u32::MAX);
+                        el.span.end = self.span(after, after).end;
                         self.attach(&mut stack, &mut root, el);
                     }
                 }
@@ -166,7 +182,7 @@ impl Builder<'_> {
                     if let Some(parent) = stack.last_mut() {
                         parent
                             .children
-                            .push(Node::Comment(Span::new(self.file, before, after)));
+                            .push(Node::Comment(self.span(before, after)));
                     }
                 }
                 Ok(Event::Decl(_) | Event::PI(_) | Event::DocType(_)) => {}
@@ -430,7 +446,7 @@ impl Builder<'_> {
             .scan
             .named_values
             .iter()
-            .filter(|n| n.span.start as usize >= start && n.span.end as usize <= end)
+            .filter(|n| n.text_range.0 >= start && n.text_range.1 <= end)
             .cloned()
             .collect();
         let inner: Vec<&FoundExpr> = self
