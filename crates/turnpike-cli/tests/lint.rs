@@ -309,6 +309,24 @@ fn secret_named_values_never_appear_in_any_output() {
         saw_errors,
         "the document was meant to have errors that quote the value"
     );
+    for format in ["human", "json"] {
+        let out = turnpike(&[
+            "explain",
+            path,
+            "--api",
+            "orders",
+            "--operation",
+            "any",
+            "--format",
+            format,
+        ]);
+        let all = format!("{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr));
+        assert!(
+            !all.contains("SENTINEL"),
+            "explain {format} shows the secret:\n{all}"
+        );
+        assert!(all.contains("{{backend-key}}"), "explain {format}: {all}");
+    }
     std::fs::remove_dir_all(&dir).ok();
 }
 

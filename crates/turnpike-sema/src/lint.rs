@@ -125,7 +125,12 @@ impl LintReport {
         if !diags.iter().any(|d| d.code == &codes::MALFORMED_XML) {
             diags.extend(check_document(&doc, ctx));
         }
-        suppress::apply(file, self.sources.get(file), &mut diags);
+        suppress::apply(
+            file,
+            self.sources.get(file),
+            &suppress::comments(&doc),
+            &mut diags,
+        );
         scrub(&mut diags, &sub.secrets);
         self.expressions += doc.expressions().len();
         self.diagnostics.extend(diags);

@@ -2,6 +2,7 @@
 //! diagnostic's position silences those codes there. Names may be code names or ids.
 
 use turnpike_diagnostics::{Diagnostic, FileId, SourceFile, Span, codes};
+use turnpike_syntax::tree::{Document, Element, Node};
 
 /// One suppression comment.
 #[derive(Debug)]
@@ -14,24 +15,47 @@ struct Suppression {
 
 const MARKER: &str = "turnpike-ignore:";
 
-/// Removes the diagnostics of `file` that a suppression comment covers, and reports names in
-/// such comments that are no code.
-pub fn apply(file: FileId, source: &SourceFile, diags: &mut Vec<Diagnostic>) {
+/// The XML comments of a document, in order (comments inside CDATA, strings or attribute
+/// values are not comments and are not found).
+pub fn comments(doc: &Document) -> Vec<Span> {
+    fn walk(el: &Element, out: &mut Vec<Span>) {
+        for n in &el.children {
+            match n {
+                Node::Comment(s) => out.push(*s),
+                Node::Element(e) => walk(e, out),
+                Node::Text(_) => {}
+            }
+        }
+    }
+    let mut out = Vec::new();
+    if let Some(r) = &doc.root {
+        walk(r, &mut out);
+    }
+    out
+}
+
+/// Removes the diagnostics of `file` that a suppression comment (one of `comments`, spans of
+/// whole `<!-- ... -->`) covers, and reports names in such comments that are no code.
+pub fn apply(file: FileId, source: &SourceFile, comments: &[Span], diags: &mut Vec<Diagnostic>) {
     let text = source.text();
     let mut found = Vec::new();
     let mut unknown = Vec::new();
-    let mut from = 0;
-    while let Some(open) = text[from..].find("<!--").map(|i| from + i) {
-        let close = text[open..].find("-->").map_or(text.len(), |i| open + i);
-        let body = &text[open + 4..close];
-        from = (close + 3).min(text.len());
+    for c in comments {
+        let Some(whole) = text.get(c.range()) else {
+            continue;
+        };
+        let (open, close) = (c.start as usize, c.end as usize);
+        let body_end = close - if whole.ends_with("-->") { 3 } else { 0 };
+        let Some(body) = text.get(open + 4.min(whole.len())..body_end.max(open)) else {
+            continue;
+        };
         let Some(at) = body.find(MARKER) else {
             continue;
         };
         let list_start = open + 4 + at + MARKER.len();
         let mut ids = Vec::new();
         let mut offset = list_start;
-        for part in text[list_start..close].split(',') {
+        for part in text[list_start..body_end].split(',') {
             let name = part.trim();
             let lead = part.len() - part.trim_start().len();
             if !name.is_empty() {
@@ -42,7 +66,7 @@ pub fn apply(file: FileId, source: &SourceFile, diags: &mut Vec<Diagnostic>) {
             }
             offset += part.len() + 1;
         }
-        let (line, _) = source.line_col(u32::try_from(close).unwrap_or(u32::MAX));
+        let (line, _) = source.line_col(u32::try_from(body_end).unwrap_or(u32::MAX));
         found.push(Suppression { line, ids });
     }
     if !found.is_empty() {
@@ -77,9 +101,10 @@ mod tests {
 
     #[test]
     fn suppresses_the_next_line_only() {
-        let text = "<a>\n<!-- turnpike-ignore: unresolved-named-value, TP0101 -->\n{{x}}\n{{y}}\n<!-- turnpike-ignore: bogus -->\n</a>";
+        let text = "<a>\n<!-- turnpike-ignore: unresolved-named-value, TP0101 -->\n{{x}}\n{{y}}\n<!-- turnpike-ignore: bogus -->\n<b>@(\"<!-- turnpike-ignore: nope -->\")</b>\n</a>";
         let mut map = SourceMap::new();
         let f = map.add("t.xml", text);
+        let (doc, _) = turnpike_syntax::parse_document(f, text);
         let at = |s: &str| text.find(s).unwrap_or(0);
         let mut diags = vec![
             Diagnostic::new(
@@ -93,7 +118,7 @@ mod tests {
                 "y",
             ),
         ];
-        apply(f, map.get(f), &mut diags);
+        apply(f, map.get(f), &comments(&doc), &mut diags);
         let left: Vec<_> = diags
             .iter()
             .map(|d| (d.code.name, d.message.as_str()))

@@ -11,12 +11,21 @@ pub fn policy_files(path: &Path) -> io::Result<Vec<PathBuf>> {
         return Ok(vec![path.to_path_buf()]);
     }
     let mut out = Vec::new();
-    walk(path, &mut out)?;
+    let mut seen = std::collections::HashSet::new();
+    walk(path, &mut out, &mut seen)?;
     out.sort();
     Ok(out)
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
+fn walk(
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    seen: &mut std::collections::HashSet<PathBuf>,
+) -> io::Result<()> {
+    // A folder reached twice (through a symbolic link) is read once.
+    if !seen.insert(std::fs::canonicalize(dir)?) {
+        return Ok(());
+    }
     let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
     entries.sort_by_key(std::fs::DirEntry::file_name);
     for entry in entries {
@@ -27,7 +36,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
         let is_dir = kind.is_dir() || (kind.is_symlink() && path.is_dir());
         if is_dir {
             if !name.starts_with('.') {
-                walk(&path, out)?;
+                walk(&path, out, seen)?;
             }
         } else if Path::new(&*name)
             .extension()
@@ -37,4 +46,22 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[cfg(unix)]
+    fn symbolic_link_loops_are_read_once() {
+        let dir = std::env::temp_dir().join(format!("turnpike-files-{}", std::process::id()));
+        let sub = dir.join("sub");
+        std::fs::create_dir_all(&sub).unwrap_or_default();
+        std::fs::write(sub.join("p.xml"), "<policies/>").unwrap_or_default();
+        let _ = std::os::unix::fs::symlink("..", sub.join("up"));
+        let files = policy_files(&dir).unwrap_or_default();
+        assert_eq!(files.len(), 1, "{files:?}");
+        std::fs::remove_dir_all(&dir).ok();
+    }
 }

@@ -309,8 +309,22 @@ impl Scanner<'_> {
     /// can be found; otherwise it is left as literal text. `quote` is the attribute's quote,
     /// `None` in element text.
     fn expression(&mut self, start: usize, starts_value: bool, quote: Option<u8>) -> Option<usize> {
+        // `@{{name}}`: an `@` before a named value, not a block. Record the named value and go
+        // on after it.
+        if let Some(len) = named_value_at(&self.src[start + 1..]) {
+            self.named_value(start + 1, start + 1 + len);
+            return Some(start + 1 + len);
+        }
         let dstart = self.map.to_decoded(start);
-        match expression_extent(&self.decoded, dstart) {
+        // An expression inside literal text is one only if it ends within its value: before the
+        // attribute's closing quote or the element's end tag (APIM reads it as text otherwise).
+        let limit = if starts_value {
+            self.decoded.len()
+        } else {
+            self.natural_end(start, quote)
+                .map_or(self.decoded.len(), |n| self.map.to_decoded(n))
+        };
+        match expression_extent(&self.decoded[..limit], dstart) {
             Ok(extent) => {
                 let end = self.map.to_raw(extent.end);
                 let code = self.decoded[dstart..extent.end].to_string();
@@ -530,6 +544,19 @@ impl Scanner<'_> {
     }
 }
 
+/// The length of the `{{name}}` that `s` starts with, if it does.
+fn named_value_at(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    if !s.starts_with("{{") {
+        return None;
+    }
+    let mut j = 2;
+    while j < b.len() && (b[j].is_ascii_alphanumeric() || matches!(b[j], b'.' | b'_' | b'-')) {
+        j += 1;
+    }
+    (j > 2 && s[j..].starts_with("}}")).then_some(j + 2)
+}
+
 /// Finds every `{{name}}` (name: letters, digits, `.`, `_`, `-`) in `s`.
 pub fn find_named_values(s: &str) -> Vec<(usize, usize)> {
     let b = s.as_bytes();
@@ -623,6 +650,18 @@ mod tests {
         let s = run(r#"<a v="mail@(home"/>"#);
         assert!(!s.fatal);
         assert!(s.diagnostics.is_empty());
+    }
+
+    #[test]
+    fn mid_value_expressions_stay_within_their_value() {
+        let s = run(r#"<a v="^[a-z]+@(gmail" /><b v="z)" />"#);
+        assert!(s.expressions.is_empty());
+        assert!(!s.masked.contains("__"));
+        let s = run("<v>a@(b</v><w>c)</w>");
+        assert!(s.expressions.is_empty());
+        let s = run("<v>noreply@{{mail-domain}}</v>");
+        assert!(s.expressions.is_empty());
+        assert_eq!(s.named_values.len(), 1);
     }
 
     #[test]

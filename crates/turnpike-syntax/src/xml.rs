@@ -65,7 +65,9 @@ fn liquid_bodies(el: &Element, out: &mut Vec<Span>) {
             .attr("template")
             .is_some_and(|t| t.value.text.trim().eq_ignore_ascii_case("liquid"));
     if is_liquid {
-        out.extend(el.texts().map(|v| v.span));
+        // The whole element: Liquid templates for XML bodies nest markup.
+        out.push(el.span);
+        return;
     }
     for child in el.elements() {
         liquid_bodies(child, out);
@@ -387,7 +389,10 @@ impl Builder<'_> {
                 self.diags.push(
                     Diagnostic::new(
                         &codes::MALFORMED_XML,
-                        self.span(before + i, before + (i + 1).min(bytes.len())),
+                        self.span(
+                            before + i,
+                            before + i + tag[i..].chars().next().map_or(0, char::len_utf8),
+                        ),
                         format!("value of attribute `{attr_name}` is not quoted"),
                     )
                     .with_secondary(attr_span, "this attribute")
@@ -550,7 +555,7 @@ impl Builder<'_> {
                 "XML knows `&lt;`, `&gt;`, `&amp;`, `&quot;`, `&apos;` and numeric references such as `&#38;`",
             ),
             EscapeError::UnterminatedEntity(range) => (
-                range.start..range.start + 1,
+                range.start + 1..range.start + 2,
                 "`&` does not start an entity".to_string(),
                 "write `&amp;` for a literal `&`, or make the whole value a policy expression",
             ),

@@ -197,3 +197,22 @@ fn long_prefix_and_member_chains_end_in_a_diagnostic() {
         [codes::EXPRESSION_TOO_DEEP.name]
     );
 }
+
+#[test]
+fn tree_depth_adds_up_across_nesting() {
+    // 31 levels of brackets, each adding a chain of 40 operators: the tree is far deeper than
+    // the limit although no single chain is long.
+    let mut e = String::from("a");
+    for _ in 0..31 {
+        e = format!(
+            "({}{e}{}{})",
+            "!".repeat(20),
+            ".b".repeat(10),
+            " + a".repeat(10)
+        );
+    }
+    assert_eq!(
+        load(&doc_with(&format!("@({e})"))),
+        [codes::EXPRESSION_TOO_DEEP.name]
+    );
+}

@@ -303,6 +303,14 @@ impl Builder<'_> {
             self.too_deep(span);
             return self.dummy(span);
         }
+        // The operands sit up to `ops` levels below this node: count them for nested limits.
+        self.depth += ops;
+        let e = self.fold(items, span);
+        self.depth -= ops;
+        e
+    }
+
+    fn fold(&mut self, items: Vec<P<'_>>, span: Span) -> Expr {
         let mut operands: Vec<Expr> = Vec::new();
         let mut operators: Vec<BinaryOp> = Vec::new();
         for item in items {
@@ -432,11 +440,19 @@ impl Builder<'_> {
 
     fn unary(&mut self, p: P<'_>) -> Expr {
         let span = self.span(&p);
-        let mut items = kids(p);
-        if self.depth + items.len() > MAX_TREE_DEPTH {
+        let items = kids(p);
+        let prefixes = items.len().saturating_sub(1);
+        if self.depth + prefixes > MAX_TREE_DEPTH {
             self.too_deep(span);
             return self.dummy(span);
         }
+        self.depth += prefixes;
+        let e = self.prefixed(items);
+        self.depth -= prefixes;
+        e
+    }
+
+    fn prefixed(&mut self, mut items: Vec<P<'_>>) -> Expr {
         let Some(primary) = items.pop() else {
             return self.dummy(Span::default());
         };
@@ -483,10 +499,18 @@ impl Builder<'_> {
     fn primary(&mut self, p: P<'_>) -> Expr {
         let span = self.span(&p);
         let items = kids(p);
-        if self.depth + items.len() > MAX_TREE_DEPTH {
+        let selectors = items.len().saturating_sub(1);
+        if self.depth + selectors > MAX_TREE_DEPTH {
             self.too_deep(span);
             return self.dummy(span);
         }
+        self.depth += selectors;
+        let e = self.selected(items, span);
+        self.depth -= selectors;
+        e
+    }
+
+    fn selected(&mut self, items: Vec<P<'_>>, span: Span) -> Expr {
         let mut items = items.into_iter();
         let Some(head) = items.next() else {
             return self.dummy(span);

@@ -14,11 +14,20 @@ const ESCAPE_HELP: &str = "C# knows `\\'`, `\\\"`, `\\\\`, `\\0`, `\\a`, `\\b`, 
 /// Decodes the escapes of a regular string or char literal body; `base` is the body's offset
 /// in the literal (for error positions). Returns UTF-16 code units.
 pub(crate) fn decode_escapes(body: &str, base: usize) -> Result<Vec<u16>, LiteralError> {
+    decode(body, base, true)
+}
+
+/// [`decode_escapes`] for a character literal: a doubled quote stays two quotes there.
+pub(crate) fn decode_char_escapes(body: &str, base: usize) -> Result<Vec<u16>, LiteralError> {
+    decode(body, base, false)
+}
+
+fn decode(body: &str, base: usize, fold_quotes: bool) -> Result<Vec<u16>, LiteralError> {
     let mut out = Vec::with_capacity(body.len());
     let mut chars = body.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
         // A doubled quote (only possible in a regular string, see the grammar) is one quote.
-        if c == '"' && chars.peek().is_some_and(|&(_, n)| n == '"') {
+        if fold_quotes && c == '"' && chars.peek().is_some_and(|&(_, n)| n == '"') {
             chars.next();
             out.push(u16::from(b'"'));
             continue;

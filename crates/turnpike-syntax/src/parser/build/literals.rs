@@ -5,7 +5,9 @@ use turnpike_diagnostics::{Diagnostic, Span, codes};
 use super::{Builder, P, kids};
 use crate::ast::*;
 use crate::parser::Rule;
-use crate::parser::literals::{check_integer, check_real, decode_escapes, utf16_to_string};
+use crate::parser::literals::{
+    check_integer, check_real, decode_char_escapes, decode_escapes, utf16_to_string,
+};
 
 impl Builder<'_> {
     pub(super) fn literal(&mut self, p: P<'_>) -> Expr {
@@ -55,7 +57,7 @@ impl Builder<'_> {
             }),
             Rule::char_literal => {
                 let body = &raw[1..raw.len() - 1];
-                let units = match decode_escapes(body, 1) {
+                let units = match decode_char_escapes(body, 1) {
                     Ok(u) => u,
                     Err(e) => {
                         let s = self.sub_span(&inner, e.start, e.end);
