@@ -17,6 +17,15 @@ use turnpike_diagnostics::{Code, Diagnostic, FileId, SourceMap, Span, codes};
 
 pub use openapi::{Operation, SpecVersion, Specification};
 
+/// Specification files in formats Turnpike cannot read.
+const UNSUPPORTED_SPECS: &[&str] = &[
+    "specification.graphql",
+    "specification.wsdl",
+    "specification.wadl",
+    "specification.wadl.xml",
+    "specification.wsdl.xml",
+];
+
 /// Whether `path` is an artifact folder: it holds `apis/<api>/apiInformation.json`.
 pub fn is_artifact_folder(path: &Path) -> bool {
     let Ok(entries) = std::fs::read_dir(path.join("apis")) else {
@@ -523,7 +532,9 @@ impl Loader<'_> {
             id,
             ..Api::default()
         };
-        if matches!(kind.as_str(), "graphql" | "soap" | "websocket") {
+        let unsupported_spec = UNSUPPORTED_SPECS.iter().any(|n| dir.join(n).is_file());
+        // One warning per API: on its specification file when there is one, else on `type`.
+        if matches!(kind.as_str(), "graphql" | "soap" | "websocket") && !unsupported_spec {
             let file = props.file;
             let at = Self::key_span(&props, "type");
             self.report(
@@ -550,13 +561,7 @@ impl Loader<'_> {
     }
 
     fn specification(&mut self, dir: &Path, api: &str) -> Option<Specification> {
-        for unsupported in [
-            "specification.graphql",
-            "specification.wsdl",
-            "specification.wadl",
-            "specification.wadl.xml",
-            "specification.wsdl.xml",
-        ] {
+        for unsupported in UNSUPPORTED_SPECS {
             let p = dir.join(unsupported);
             if p.is_file() {
                 let text = std::fs::read_to_string(&p).unwrap_or_default();
@@ -570,7 +575,11 @@ impl Loader<'_> {
                     &codes::UNSUPPORTED_SPECIFICATION,
                     Some(file),
                     (0, text.len().min(1)),
-                    format!("the specification of API `{api}` is {}, which Turnpike cannot read", kind.to_uppercase()),
+                    format!("the specification of API `{api}` is {}, which Turnpike cannot read", match kind {
+                        "graphql" => "GraphQL",
+                        "wsdl" => "WSDL",
+                        _ => "WADL",
+                    }),
                     "Turnpike reads OpenAPI 2.0, 3.0 and 3.1; the API's operations are unknown, the rest of the folder loads",
                 );
                 return None;

@@ -101,8 +101,13 @@ impl LintReport {
                     let span = d.primary_span().unwrap_or_default();
                     let source = self.sources.slice(span);
                     let nv = source.trim_start_matches('{').trim_end_matches('}');
-                    if folder.named_values.contains_key(nv) {
+                    if let Some(def) = folder.named_values.get(nv) {
                         // Defined, but its value is not in git (Key Vault, or a secret left out).
+                        if def.key_vault {
+                            d.message = format!(
+                                "named value `{nv}` is a Key Vault reference, which Turnpike cannot read"
+                            );
+                        }
                         d.help = Some(format!(
                             "its value is not in the folder: give it with `{}` or an overrides file",
                             turnpike_config::env_var_of(nv)
