@@ -835,6 +835,16 @@ pub fn env_var_of(name: &str) -> String {
 }
 
 impl ArtifactFolder {
+    /// The value of named value `name` and whether it is secret: from the folder (after
+    /// overrides and environment were applied), else from its `TURNPIKE_NV_` variable (then
+    /// treated as secret, since nothing says it is not). `None` when no value is known.
+    pub fn named_value(&self, name: &str) -> Option<(String, bool)> {
+        match self.named_values.get(name) {
+            Some(nv) => nv.value.clone().map(|v| (v, nv.secret)),
+            None => std::env::var(env_var_of(name)).ok().map(|v| (v, true)),
+        }
+    }
+
     /// Merges an overrides file (APIOps `configuration.<env>.yaml`: lists `namedValues`,
     /// `apis`, `backends`, `subscriptions` of `name` plus `properties`) into the folder, key by
     /// key. The file is added to `sources` for diagnostics.

@@ -581,21 +581,32 @@ impl Checker<'_> {
                 );
             }
         }
-        for group in &def.one_of {
+        // Exactly one of each `one-of` group, at least one of each `any-of` group, at most one
+        // of each `one-of` and `exclusive` group.
+        let groups = def
+            .one_of
+            .iter()
+            .map(|g| (g, true, true))
+            .chain(def.any_of.iter().map(|g| (g, true, false)))
+            .chain(def.exclusive.iter().map(|g| (g, false, true)));
+        for (group, at_least_one, at_most_one) in groups {
             let given: Vec<&turnpike_syntax::tree::Attribute> =
                 group.iter().filter_map(|n| el.attr(n)).collect();
             let names: Vec<String> = group.iter().map(|g| format!("`{g}`")).collect();
             match given.as_slice() {
-                [] => self.push(
+                [] if at_least_one => self.push(
                     Diagnostic::new(
                         &codes::MISSING_ATTRIBUTE,
                         el.name_span,
                         format!("`{}` needs one of {}", el.name, join_or(&names)),
                     )
-                    .with_help("give exactly one of them"),
+                    .with_help(if at_most_one {
+                        "give exactly one of them"
+                    } else {
+                        "give one or more of them"
+                    }),
                 ),
-                [_] => {}
-                [first, second, ..] => self.push(
+                [first, second, ..] if at_most_one => self.push(
                     Diagnostic::new(
                         &codes::CONFLICTING_ATTRIBUTES,
                         second.name_span,
@@ -604,35 +615,7 @@ impl Checker<'_> {
                     .with_secondary(first.name_span, "already given here")
                     .with_help("keep one of them"),
                 ),
-            }
-        }
-        for group in &def.any_of {
-            if group.iter().all(|n| el.attr(n).is_none()) {
-                let names: Vec<String> = group.iter().map(|g| format!("`{g}`")).collect();
-                self.push(
-                    Diagnostic::new(
-                        &codes::MISSING_ATTRIBUTE,
-                        el.name_span,
-                        format!("`{}` needs at least one of {}", el.name, join_or(&names)),
-                    )
-                    .with_help("give one or more of them"),
-                );
-            }
-        }
-        for group in &def.exclusive {
-            let given: Vec<&turnpike_syntax::tree::Attribute> =
-                group.iter().filter_map(|n| el.attr(n)).collect();
-            if let [first, second, ..] = given.as_slice() {
-                let names: Vec<String> = group.iter().map(|g| format!("`{g}`")).collect();
-                self.push(
-                    Diagnostic::new(
-                        &codes::CONFLICTING_ATTRIBUTES,
-                        second.name_span,
-                        format!("`{}` takes at most one of {}", el.name, join_or(&names)),
-                    )
-                    .with_secondary(first.name_span, "already given here")
-                    .with_help("keep one of them"),
-                );
+                _ => {}
             }
         }
     }

@@ -14,11 +14,11 @@ use std::path::{Path, PathBuf};
 use serde_json::json;
 use turnpike_config::ArtifactFolder;
 use turnpike_diagnostics::{Diagnostic, SourceMap, codes};
-use turnpike_syntax::named_values::{Resolved, substitute};
+use turnpike_syntax::named_values::scrub;
 use turnpike_syntax::tree::{Document, Element, Node};
-use turnpike_syntax::{parse_document, parse_document_mapped};
 
 use crate::catalog::Section;
+use crate::lint::parse_with_folder;
 
 /// Where a statement comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -71,30 +71,12 @@ impl Documents {
         }
         let mut out = Documents::default();
         let mut diags = Vec::new();
-        let lookup = |n: &str| -> Option<Resolved> {
-            match folder.named_values.get(n) {
-                Some(nv) => nv.value.clone().map(|value| Resolved {
-                    value,
-                    secret: nv.secret,
-                }),
-                None => std::env::var(turnpike_config::env_var_of(n))
-                    .ok()
-                    .map(|value| Resolved {
-                        value,
-                        secret: true,
-                    }),
-            }
-        };
         for path in paths {
             let text = std::fs::read_to_string(&path).unwrap_or_default();
             let file = sources.add(path.display().to_string(), text.as_str());
-            let sub = substitute(&text, &lookup);
-            let (doc, d) = if sub.map.is_identity() {
-                parse_document(file, &text)
-            } else {
-                parse_document_mapped(file, &sub.text, Some(&sub.map))
-            };
-            diags.extend(d.into_iter().filter(|d| d.is_error()));
+            let (doc, mut d, secrets) = parse_with_folder(file, &text, Some(folder));
+            scrub(&mut d, &secrets);
+            diags.extend(d.into_iter().filter(Diagnostic::is_error));
             out.docs.insert(path, doc);
         }
         (out, diags)

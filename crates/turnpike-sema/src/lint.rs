@@ -5,9 +5,11 @@ use std::io;
 use std::path::Path;
 
 use turnpike_config::ArtifactFolder;
-use turnpike_diagnostics::{Diagnostic, Severity, SourceMap, Span, codes, sort_diagnostics};
+use turnpike_diagnostics::{
+    Diagnostic, FileId, Severity, SourceMap, Span, codes, sort_diagnostics,
+};
 use turnpike_syntax::files::policy_files;
-use turnpike_syntax::named_values::{Resolved, scrub, substitute};
+use turnpike_syntax::named_values::{Resolved, Secret, scrub, substitute};
 use turnpike_syntax::{Document, parse_document, parse_document_mapped};
 
 use crate::catalog::Scope;
@@ -72,29 +74,7 @@ impl LintReport {
         self.files += 1;
         let file = self.sources.add(name, text);
         let text = self.sources.get(file).text_arc();
-        let lookup = |n: &str| -> Option<Resolved> {
-            let folder = folder?;
-            match folder.named_values.get(n) {
-                Some(nv) => nv.value.clone().map(|value| Resolved {
-                    value,
-                    secret: nv.secret,
-                }),
-                // Not in the folder: the environment may still give it (as a secret, since
-                // nothing says it is not).
-                None => std::env::var(turnpike_config::env_var_of(n))
-                    .ok()
-                    .map(|value| Resolved {
-                        value,
-                        secret: true,
-                    }),
-            }
-        };
-        let sub = substitute(&text, &lookup);
-        let (doc, mut diags) = if sub.map.is_identity() {
-            parse_document(file, &text)
-        } else {
-            parse_document_mapped(file, &sub.text, Some(&sub.map))
-        };
+        let (doc, mut diags, secrets) = parse_with_folder(file, &text, folder);
         if let Some(folder) = folder {
             for d in &mut diags {
                 if d.code == &codes::UNRESOLVED_NAMED_VALUE {
@@ -136,7 +116,7 @@ impl LintReport {
             &suppress::comments(&doc),
             &mut diags,
         );
-        scrub(&mut diags, &sub.secrets);
+        scrub(&mut diags, &secrets);
         self.expressions += doc.expressions().len();
         self.diagnostics.extend(diags);
         self.documents.push(doc);
@@ -250,6 +230,27 @@ pub fn lint_path_with(path: &Path, options: &LintOptions) -> io::Result<LintRepo
     config.apply(&mut report.diagnostics);
     sort_diagnostics(&mut report.diagnostics);
     Ok(report)
+}
+
+/// Reads a policy document; in an artifact folder its named values are substituted first (see
+/// [`ArtifactFolder::named_value`]). Returns the secrets substituted, to scrub from output.
+pub(crate) fn parse_with_folder(
+    file: FileId,
+    text: &str,
+    folder: Option<&ArtifactFolder>,
+) -> (Document, Vec<Diagnostic>, Vec<Secret>) {
+    let lookup = |n: &str| -> Option<Resolved> {
+        folder?
+            .named_value(n)
+            .map(|(value, secret)| Resolved { value, secret })
+    };
+    let sub = substitute(text, &lookup);
+    let (doc, diags) = if sub.map.is_identity() {
+        parse_document(file, text)
+    } else {
+        parse_document_mapped(file, &sub.text, Some(&sub.map))
+    };
+    (doc, diags, sub.secrets)
 }
 
 /// `include-fragment` elements of a document: (fragment id, the element's name span).

@@ -231,13 +231,14 @@ fn hint(code: &str, at: usize) -> Option<String> {
 fn describe_expected(positives: &[Rule]) -> String {
     let mut names: Vec<&'static str> = Vec::new();
     for r in positives {
-        let n = rule_name(*r);
-        if !names.contains(&n) {
-            names.push(n);
+        for n in rule_names(*r) {
+            if !names.contains(n) {
+                names.push(n);
+            }
         }
     }
     names.sort_unstable();
-    names.truncate(6);
+    names.truncate(7);
     match names.len() {
         0 => "something else".to_string(),
         1 => names[0].to_string(),
@@ -245,6 +246,44 @@ fn describe_expected(positives: &[Rule]) -> String {
             let last = names.pop().unwrap_or_default();
             format!("{} or {last}", names.join(", "))
         }
+    }
+}
+
+/// One name as a one-item list.
+fn single(name: &'static str) -> &'static [&'static str] {
+    match name {
+        "an expression" => &["an expression"],
+        "an identifier" => &["an identifier"],
+        "a type" => &["a type"],
+        "a statement" => &["a statement"],
+        "an argument" => &["an argument"],
+        "a literal" => &["a literal"],
+        "an assignment operator" => &["an assignment operator"],
+        "an operator" => &["an operator"],
+        "`else`" => &["`else`"],
+        "`while`" => &["`while`"],
+        "`in`" => &["`in`"],
+        "the end of the expression" => &["the end of the expression"],
+        _ => &["more code"],
+    }
+}
+
+/// What a rule stands for in "expected ..." labels: single items, joined by the caller.
+fn rule_names(r: Rule) -> &'static [&'static str] {
+    use Rule::*;
+    match r {
+        selector
+        | member_access
+        | null_conditional_member
+        | invocation
+        | element_access
+        | null_conditional_element
+        | post_increment
+        | post_decrement => &["`.`", "`(`", "`[`"],
+        rank_specifier | nullable_mark => &["`[`", "`?`"],
+        switch_section | switch_label | case_label | default_label => &["`case`", "`default`"],
+        catch_clause | finally_clause => &["`catch`", "`finally`"],
+        other => single(rule_name(other)),
     }
 }
 
@@ -272,12 +311,9 @@ fn rule_name(r: Rule) -> &'static str {
         | null_conditional_element
         | post_increment
         | post_decrement => "`.`, `(` or `[`",
-        switch_section | switch_label | case_label | default_label => "`case` or `default`",
-        catch_clause | finally_clause => "`catch` or `finally`",
         else_clause => "`else`",
         kw_while => "`while`",
         kw_in => "`in`",
-        rank_specifier | nullable_mark => "`[` or `?`",
         EOI => "the end of the expression",
         _ => "more code",
     }

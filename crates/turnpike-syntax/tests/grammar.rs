@@ -341,3 +341,8 @@ fn interpolation_holes_hold_no_bare_conditional() {
 fn constant_patterns_take_negative_numbers() {
     assert_eq!(expr("x is -1"), "(x is (Minus 1))");
 }
+
+#[test]
+fn negative_constant_patterns_may_have_space() {
+    assert_eq!(expr("x is - 1"), "(x is (Minus 1))");
+}
