@@ -1,6 +1,6 @@
 //! `tests/artifacts/<case>/`: APIOps artifact folders linted as `turnpike lint` runs them, with
 //! a snapshot of the output and exit status in `tests/artifacts/snapshots/`. A case may hold
-//! `lint.args` (more arguments, e.g. `--overrides configuration.test.yaml`, paths relative to
+//! `lint.args` (more arguments, e.g. `--overrides configuration.dev.yaml`, paths relative to
 //! the case) and `lint.env` (`NAME=value` lines for the environment).
 
 use std::path::PathBuf;

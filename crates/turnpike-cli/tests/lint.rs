@@ -383,13 +383,13 @@ fn overrides_then_environment_give_named_values() {
                 "{\"properties\": {\"displayName\": \"calls\", \"value\": \"ten\"}}",
             ),
             (
-                "configuration.test.yaml",
+                "configuration.dev.yaml",
                 "namedValues:\n  - name: calls\n    properties:\n      value: \"10\"\n",
             ),
         ],
     );
     let path = dir.to_str().unwrap_or_default();
-    let overrides = dir.join("configuration.test.yaml");
+    let overrides = dir.join("configuration.dev.yaml");
     let overrides = overrides.to_str().unwrap_or_default();
     // Without overrides: `ten` is not an integer and `period` is not defined.
     let out = turnpike(&["lint", path]);
