@@ -29,6 +29,7 @@ fn test_files_follow_the_schema() {
     let mut files = Vec::new();
     test_files(&root().join("tests"), &mut files);
     files.sort();
+    assert!(!files.is_empty(), "no *.test.yaml under tests/");
     let mut problems = Vec::new();
     for f in &files {
         let text = std::fs::read_to_string(f).unwrap_or_default();
