@@ -8,7 +8,9 @@ fn root() -> PathBuf {
 }
 
 fn test_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in entries.filter_map(Result::ok) {
         let p = e.path();
         if p.is_dir() {
@@ -22,7 +24,8 @@ fn test_files(dir: &Path, out: &mut Vec<PathBuf>) {
 #[test]
 fn test_files_follow_the_schema() {
     let schema: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(root().join("spec/schemas/test-file.schema.json")).expect("schema"),
+        &std::fs::read_to_string(root().join("spec/schemas/test-file.schema.json"))
+            .expect("schema"),
     )
     .expect("schema is JSON");
     let validator = jsonschema::validator_for(&schema).expect("schema compiles");
@@ -57,7 +60,8 @@ fn test_files_follow_the_schema() {
 #[test]
 fn the_schema_rejects_malformed_cases() {
     let schema: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(root().join("spec/schemas/test-file.schema.json")).expect("schema"),
+        &std::fs::read_to_string(root().join("spec/schemas/test-file.schema.json"))
+            .expect("schema"),
     )
     .expect("schema is JSON");
     let validator = jsonschema::validator_for(&schema).expect("schema compiles");
@@ -75,4 +79,46 @@ fn the_schema_rejects_malformed_cases() {
     ] {
         assert!(!validator.is_valid(&bad), "accepted {bad}");
     }
+}
+
+#[test]
+fn every_conformance_expression_parses() {
+    use turnpike_syntax::offsets::OffsetMap;
+    use turnpike_syntax::parser::parse_code;
+    use turnpike_syntax::scan::csharp::code_extent;
+    let mut files = Vec::new();
+    test_files(&root().join("tests"), &mut files);
+    let mut failures = Vec::new();
+    let mut count = 0;
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap_or_default();
+        let Ok(doc) = turnpike_config::yaml::yaml_to_json(&text) else {
+            continue;
+        };
+        for case in doc["cases"].as_array().map_or(&[][..], Vec::as_slice) {
+            let code = match (case["expression"].as_str(), case["block"].as_str()) {
+                (Some(e), _) => format!("@({e})"),
+                (None, Some(b)) => format!("@{{{b}}}"),
+                _ => continue,
+            };
+            count += 1;
+            let map = OffsetMap::identity(0, code.len());
+            let (body, diags) = parse_code(Default::default(), &code, &map, code_extent(&code));
+            if body.is_none() {
+                let why: Vec<String> = diags.iter().map(|d| d.message.clone()).collect();
+                failures.push(format!(
+                    "{} {}: {code}\n    {why:?}",
+                    f.display(),
+                    case["name"]
+                ));
+            }
+        }
+    }
+    assert!(count > 0);
+    assert!(
+        failures.is_empty(),
+        "{} of {count} do not parse:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
