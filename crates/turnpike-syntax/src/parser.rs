@@ -249,29 +249,23 @@ fn describe_expected(positives: &[Rule]) -> String {
     }
 }
 
-/// One name as a one-item list.
-fn single(name: &'static str) -> &'static [&'static str] {
-    match name {
-        "an expression" => &["an expression"],
-        "an identifier" => &["an identifier"],
-        "a type" => &["a type"],
-        "a statement" => &["a statement"],
-        "an argument" => &["an argument"],
-        "a literal" => &["a literal"],
-        "an assignment operator" => &["an assignment operator"],
-        "an operator" => &["an operator"],
-        "`else`" => &["`else`"],
-        "`while`" => &["`while`"],
-        "`in`" => &["`in`"],
-        "the end of the expression" => &["the end of the expression"],
-        _ => &["more code"],
-    }
-}
-
 /// What a rule stands for in "expected ..." labels: single items, joined by the caller.
 fn rule_names(r: Rule) -> &'static [&'static str] {
     use Rule::*;
     match r {
+        expression | conditional | binary | unary | primary | primary_head | for_condition
+        | variable_initializer | initializer_value | lambda => &["an expression"],
+        identifier | simple_name => &["an identifier"],
+        type_ | test_type | type_name | type_name_part | predefined_type => &["a type"],
+        statement | block | declaration_statement | expression_statement | local_declaration => {
+            &["a statement"]
+        }
+        argument_list | argument => &["an argument"],
+        literal | integer_literal | real_literal | string_literal | char_literal => &["a literal"],
+        assignment_operator => &["an assignment operator"],
+        op_coalesce | op_or | op_and | op_bit_or | op_bit_xor | op_bit_and | op_eq | op_ne
+        | op_le | op_ge | op_shl | op_shr | op_lt | op_gt | op_add | op_sub | op_mul | op_div
+        | op_rem | type_test | is_pattern | as_type => &["an operator"],
         selector
         | member_access
         | null_conditional_member
@@ -283,38 +277,10 @@ fn rule_names(r: Rule) -> &'static [&'static str] {
         rank_specifier | nullable_mark => &["`[`", "`?`"],
         switch_section | switch_label | case_label | default_label => &["`case`", "`default`"],
         catch_clause | finally_clause => &["`catch`", "`finally`"],
-        other => single(rule_name(other)),
-    }
-}
-
-fn rule_name(r: Rule) -> &'static str {
-    use Rule::*;
-    match r {
-        expression | conditional | binary | unary | primary | primary_head | for_condition
-        | variable_initializer | initializer_value | lambda => "an expression",
-        identifier | simple_name => "an identifier",
-        type_ | test_type | type_name | type_name_part | predefined_type => "a type",
-        statement | block | declaration_statement | expression_statement | local_declaration => {
-            "a statement"
-        }
-        argument_list | argument => "an argument",
-        literal | integer_literal | real_literal | string_literal | char_literal => "a literal",
-        assignment_operator => "an assignment operator",
-        op_coalesce | op_or | op_and | op_bit_or | op_bit_xor | op_bit_and | op_eq | op_ne
-        | op_le | op_ge | op_shl | op_shr | op_lt | op_gt | op_add | op_sub | op_mul | op_div
-        | op_rem | type_test | is_pattern | as_type => "an operator",
-        selector
-        | member_access
-        | null_conditional_member
-        | invocation
-        | element_access
-        | null_conditional_element
-        | post_increment
-        | post_decrement => "`.`, `(` or `[`",
-        else_clause => "`else`",
-        kw_while => "`while`",
-        kw_in => "`in`",
-        EOI => "the end of the expression",
-        _ => "more code",
+        else_clause => &["`else`"],
+        kw_while => &["`while`"],
+        kw_in => &["`in`"],
+        EOI => &["the end of the expression"],
+        _ => &["more code"],
     }
 }
