@@ -225,8 +225,13 @@ pub enum Literal {
 /// A piece of an interpolated string.
 #[derive(Clone, Debug, PartialEq)]
 pub enum InterpPart {
-    /// Text as written (escapes and doubled braces not decoded).
-    Text(String),
+    /// Literal text of the string.
+    Text {
+        /// As written (escapes and doubled braces not decoded).
+        raw: String,
+        /// Its value.
+        value: String,
+    },
     /// `{expr,align:format}`.
     Hole {
         /// The value.

@@ -118,7 +118,7 @@ impl Printer {
                 self.push(prefix);
                 for part in parts {
                     match part {
-                        InterpPart::Text(t) => self.push(t),
+                        InterpPart::Text { raw, .. } => self.push(raw),
                         InterpPart::Hole {
                             expr,
                             align,

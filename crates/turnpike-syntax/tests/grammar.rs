@@ -346,3 +346,27 @@ fn constant_patterns_take_negative_numbers() {
 fn negative_constant_patterns_may_have_space() {
     assert_eq!(expr("x is - 1"), "(x is (Minus 1))");
 }
+
+#[test]
+fn interpolated_text_is_decoded() {
+    let Ok(ExprBody::Expr(e)) = parse("@($\"a\\t{{b}} {c}\")") else {
+        panic!()
+    };
+    let ExprKind::Interpolated { parts, .. } = &e.kind else {
+        panic!("{e:?}")
+    };
+    match &parts[0] {
+        InterpPart::Text { raw, value } => {
+            assert_eq!(raw, "a\\t{{b}} ");
+            assert_eq!(value, "a\t{b} ");
+        }
+        other => panic!("{other:?}"),
+    }
+    let Ok(ExprBody::Expr(e)) = parse("@($@\"x\"\"{{y}}\")") else {
+        panic!()
+    };
+    let ExprKind::Interpolated { parts, .. } = &e.kind else {
+        panic!("{e:?}")
+    };
+    assert!(matches!(&parts[0], InterpPart::Text { value, .. } if value == "x\"{y}"));
+}

@@ -106,16 +106,27 @@ impl Builder<'_> {
                 for part in kids(inner) {
                     match part.as_rule() {
                         Rule::interp_text => {
-                            if !verbatim {
-                                let body = part.as_str().replace("{{", "{").replace("}}", "}");
-                                if body.contains('\\') {
-                                    let _ = self.decode(&part, part.as_str(), 0);
-                                }
-                            }
-                            parts.push(InterpPart::Text(part.as_str().to_string()));
+                            // Escapes first (they may write braces), then doubled braces.
+                            let raw = part.as_str();
+                            let value = self
+                                .decode(&part, raw, 0)
+                                .replace("{{", "{")
+                                .replace("}}", "}");
+                            parts.push(InterpPart::Text {
+                                raw: raw.to_string(),
+                                value,
+                            });
                         }
                         Rule::interp_verbatim_text => {
-                            parts.push(InterpPart::Text(part.as_str().to_string()));
+                            let raw = part.as_str();
+                            let value = raw
+                                .replace("\"\"", "\"")
+                                .replace("{{", "{")
+                                .replace("}}", "}");
+                            parts.push(InterpPart::Text {
+                                raw: raw.to_string(),
+                                value,
+                            });
                         }
                         _ => parts.push(self.hole(part)),
                     }
