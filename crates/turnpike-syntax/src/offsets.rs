@@ -208,8 +208,8 @@ pub fn entity_at(s: &str) -> Option<(char, usize)> {
         }
     }
     let rest = s.strip_prefix("&#")?;
-    let semi = rest.find(';')?;
-    if semi == 0 || semi > 10 {
+    let semi = rest.bytes().take(34).position(|b| b == b';')?;
+    if semi == 0 || semi > 32 {
         return None;
     }
     let body = &rest[..semi];
