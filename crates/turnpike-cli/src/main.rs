@@ -55,6 +55,33 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         overrides: Option<PathBuf>,
     },
+    /// Run test files (`*.test.yaml`) below a path; prints each failure and a summary line.
+    Test {
+        /// A test file or a folder.
+        path: PathBuf,
+        /// The engine that runs the cases.
+        #[arg(long, value_enum, default_value_t = EngineArg::Interp)]
+        engine: EngineArg,
+    },
+    /// Compile one policy expression file (`@(...)` or `@{...}` as its text) and print a stage.
+    Compile {
+        /// A file holding one policy expression.
+        file: PathBuf,
+        /// What to print: the syntax tree or the typed IR.
+        #[arg(long, value_enum)]
+        emit: Emit,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum EngineArg {
+    Interp,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Emit {
+    Ast,
+    Ir,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -101,7 +128,91 @@ fn main() -> ExitCode {
             format,
             overrides.as_deref(),
         ),
+        Command::Test { path, engine } => test(&path, engine),
+        Command::Compile { file, emit } => compile(&file, emit),
     }
+}
+
+#[expect(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "the command line reports to the terminal"
+)]
+fn test(path: &std::path::Path, engine: EngineArg) -> ExitCode {
+    if !path.exists() {
+        eprintln!("error: `{}` does not exist", path.display());
+        return ExitCode::from(2);
+    }
+    let EngineArg::Interp = engine;
+    let mut passed = 0;
+    let mut failed = 0;
+    for f in turnpike_testkit::test_files(path) {
+        for o in turnpike_testkit::run_file(&f, turnpike_testkit::Engine::Interp) {
+            match o.failure {
+                None => passed += 1,
+                Some(why) => {
+                    failed += 1;
+                    println!("FAIL {}\n    {why}", o.id);
+                }
+            }
+        }
+    }
+    println!("{passed} passed, {failed} failed");
+    if failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+#[expect(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "the command line reports to the terminal"
+)]
+fn compile(file: &std::path::Path, emit: Emit) -> ExitCode {
+    use turnpike_syntax::offsets::OffsetMap;
+    let text = match std::fs::read_to_string(file) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!(
+                "error: cannot read `{}`: {}",
+                file.display(),
+                e.to_string().to_lowercase()
+            );
+            return ExitCode::from(2);
+        }
+    };
+    let mut sources = turnpike_diagnostics::SourceMap::new();
+    let id = sources.add(file.display().to_string(), text.as_str());
+    let code = text.trim();
+    let start = text.find(code).unwrap_or(0);
+    if !(code.starts_with("@(") || code.starts_with("@{")) {
+        eprintln!(
+            "error: `{}` must hold one policy expression, `@(...)` or `@{{...}}`",
+            file.display()
+        );
+        return ExitCode::from(2);
+    }
+    let map = OffsetMap::identity(start, code.len());
+    let extent = turnpike_syntax::scan::csharp::code_extent(code);
+    let (body, mut diags) = turnpike_syntax::parser::parse_code(id, code, &map, extent);
+    let checked = body.as_ref().map(turnpike_typeck::check);
+    if let Some(c) = &checked {
+        diags.extend(c.diagnostics.iter().cloned());
+    }
+    for d in &diags {
+        eprintln!("{}\n", render_human(d, &sources));
+    }
+    let out = match (emit, &body, &checked) {
+        (Emit::Ast, Some(b), _) => turnpike_syntax::printer::print_body(b) + "\n",
+        (Emit::Ir, _, Some(c)) if !c.has_errors() => {
+            turnpike_ir::print::body(turnpike_ir::Library::get(), &c.body)
+        }
+        _ => return ExitCode::from(1),
+    };
+    print!("{out}");
+    ExitCode::SUCCESS
 }
 
 #[expect(

@@ -183,6 +183,135 @@ registry! {
     /// A construct the type checker cannot model yet.
     UNSUPPORTED_EXPRESSION = ("TP0501", "unsupported-expression", Warning,
         "an expression uses a construct Turnpike cannot evaluate yet");
+    /// A name that is no local variable, parameter, type or namespace in scope.
+    UNKNOWN_NAME = ("TP0502", "unknown-name", Error,
+        "a name that is no local variable, parameter, type or namespace in scope");
+    /// A type that is not in the type model: unknown, or outside APIM's allowed types.
+    UNKNOWN_TYPE = ("TP0503", "unknown-type", Error,
+        "a type that is not in the type model: unknown, or outside APIM's allowed types");
+    /// A type has no member of that name.
+    UNKNOWN_MEMBER = ("TP0504", "unknown-member", Error,
+        "a type has no member of that name");
+    /// No overload of a method, constructor or indexer takes these arguments.
+    NO_OVERLOAD = ("TP0505", "no-overload", Error,
+        "no overload of a method, constructor or indexer takes these arguments");
+    /// An argument's type does not convert to the parameter's.
+    ARGUMENT_TYPE = ("TP0506", "argument-type", Error,
+        "an argument's type does not convert to the parameter's");
+    /// Two overloads fit the arguments equally well.
+    AMBIGUOUS_CALL = ("TP0507", "ambiguous-call", Error,
+        "two overloads fit the arguments equally well");
+    /// A value cannot be converted implicitly to the type its place needs.
+    BAD_CONVERSION = ("TP0508", "bad-conversion", Error,
+        "a value cannot be converted implicitly to the type its place needs");
+    /// An explicit cast between types that never convert.
+    INVALID_CAST = ("TP0509", "invalid-cast", Error,
+        "an explicit cast between types that never convert");
+    /// An operator cannot be applied to operands of these types.
+    OPERATOR_TYPE = ("TP0510", "operator-type", Error,
+        "an operator cannot be applied to operands of these types");
+    /// Not every code path of a block or lambda returns a value.
+    MISSING_RETURN = ("TP0511", "missing-return", Error,
+        "not every code path of a block or lambda returns a value");
+    /// A local variable is read before it is definitely assigned.
+    UNASSIGNED_VARIABLE = ("TP0512", "unassigned-variable", Error,
+        "a local variable is read before it is definitely assigned");
+    /// A local variable or parameter is declared twice in the same scope.
+    DUPLICATE_VARIABLE = ("TP0513", "duplicate-variable", Error,
+        "a local variable or parameter is declared twice in the same scope");
+    /// A condition (`if`, `while`, `?:`, `&&`, `!`) is not a `bool`.
+    CONDITION_TYPE = ("TP0514", "condition-type", Error,
+        "a condition (`if`, `while`, `?:`, `&&`, `!`) is not a `bool`");
+    /// An expression's type does not fit the attribute or element that receives it.
+    ATTRIBUTE_TYPE = ("TP0515", "attribute-type", Error,
+        "an expression's type does not fit the attribute or element that receives it");
+    /// The result of a method that returns nothing is used as a value.
+    VOID_VALUE = ("TP0516", "void-value", Error,
+        "the result of a method that returns nothing is used as a value");
+    /// Something that is not a method or delegate is called.
+    NOT_INVOCABLE = ("TP0517", "not-invocable", Error,
+        "something that is not a method or delegate is called");
+    /// `[]` is applied to a value that has no indexer.
+    NOT_INDEXABLE = ("TP0518", "not-indexable", Error,
+        "`[]` is applied to a value that has no indexer");
+    /// An assignment to a read-only property, a constant, `context` or a value that is not a variable.
+    READ_ONLY = ("TP0519", "read-only", Error,
+        "an assignment to a read-only property, a constant, `context` or a value that is not a variable");
+    /// A static member is reached through an instance, or an instance member through a type.
+    STATIC_MISMATCH = ("TP0520", "static-mismatch", Error,
+        "a static member is reached through an instance, or an instance member through a type");
+    /// A generic type or method gets the wrong number of type arguments, or type arguments where none are taken.
+    TYPE_ARGUMENTS = ("TP0521", "type-arguments", Error,
+        "a generic type or method gets the wrong number of type arguments, or type arguments where none are taken");
+    /// The type arguments of a generic method cannot be inferred from the arguments.
+    CANNOT_INFER = ("TP0522", "cannot-infer", Error,
+        "the type arguments of a generic method cannot be inferred from the arguments");
+    /// A lambda does not fit the delegate its place needs (parameter count or result type).
+    LAMBDA_MISMATCH = ("TP0523", "lambda-mismatch", Error,
+        "a lambda does not fit the delegate its place needs (parameter count or result type)");
+    /// `var` is initialized with `null`, a lambda, nothing, or a method group.
+    CANNOT_INFER_VAR = ("TP0524", "cannot-infer-var", Error,
+        "`var` is initialized with `null`, a lambda, nothing, or a method group");
+    /// `break` or `continue` outside a loop or `switch`.
+    MISPLACED_JUMP = ("TP0525", "misplaced-jump", Error,
+        "`break` or `continue` outside a loop or `switch`");
+    /// A `return` without a value in a block that must return one, or a value of the wrong type.
+    RETURN_TYPE = ("TP0526", "return-type", Error,
+        "a `return` without a value in a block that must return one, or a value of the wrong type");
+    /// `null` is given to a type that cannot hold it (`int`, `bool`, `DateTime`, ...).
+    NULL_TO_VALUE_TYPE = ("TP0527", "null-to-value-type", Error,
+        "`null` is given to a type that cannot hold it (`int`, `bool`, `DateTime`, ...)");
+    /// A literal or constant expression does not fit its type.
+    CONSTANT_OVERFLOW = ("TP0528", "constant-overflow", Error,
+        "a literal or constant expression does not fit its type");
+    /// An integer or decimal division or remainder by the constant zero.
+    DIVISION_BY_ZERO = ("TP0529", "division-by-zero", Error,
+        "an integer or decimal division or remainder by the constant zero");
+    /// An argument's `out`/`ref` modifier does not match its parameter, or an `out` argument is not a variable.
+    ARGUMENT_MODE = ("TP0530", "argument-mode", Error,
+        "an argument's `out`/`ref` modifier does not match its parameter, or an `out` argument is not a variable");
+    /// `foreach` over a value that is not enumerable.
+    NOT_ENUMERABLE = ("TP0531", "not-enumerable", Error,
+        "`foreach` over a value that is not enumerable");
+    /// `++` or `--` on a value that is not a numeric variable.
+    INVALID_INCREMENT = ("TP0532", "invalid-increment", Error,
+        "`++` or `--` on a value that is not a numeric variable");
+    /// A `switch` section's end is reachable: control would fall through to the next label.
+    CASE_FALLTHROUGH = ("TP0533", "case-fallthrough", Error,
+        "a `switch` section's end is reachable: control would fall through to the next label");
+    /// A named argument names no parameter, or names one twice.
+    NAMED_ARGUMENT = ("TP0534", "named-argument", Error,
+        "a named argument names no parameter, or names one twice");
+    /// An expression statement that is not a call, assignment, increment or `new`.
+    NOT_A_STATEMENT = ("TP0535", "not-a-statement", Error,
+        "an expression statement that is not a call, assignment, increment or `new`");
+    /// A `const` local or `case` label whose value is not a constant.
+    NOT_CONSTANT = ("TP0536", "not-constant", Error,
+        "a `const` local or `case` label whose value is not a constant");
+    /// The branches of `?:` have no common type.
+    CONDITIONAL_TYPES = ("TP0537", "conditional-types", Error,
+        "the branches of `?:` have no common type");
+    /// `throw` or `catch` with a type that is not an exception.
+    THROW_TYPE = ("TP0538", "throw-type", Error,
+        "`throw` or `catch` with a type that is not an exception");
+    /// `?.` or `?[` on a value type that is never null.
+    NULL_CONDITIONAL_VALUE = ("TP0539", "null-conditional-value", Error,
+        "`?.` or `?[` on a value type that is never null");
+    /// Code after `return`, `throw`, `break` or `continue` never runs.
+    UNREACHABLE_CODE = ("TP0540", "unreachable-code", Warning,
+        "code after `return`, `throw`, `break` or `continue` never runs");
+    /// Two `case` labels of a `switch` have the same value.
+    DUPLICATE_CASE = ("TP0541", "duplicate-case", Error,
+        "two `case` labels of a `switch` have the same value");
+    /// A .NET type that APIM does not allow in policy expressions (file system, network, threads, reflection).
+    TYPE_NOT_ALLOWED = ("TP0542", "type-not-allowed", Error,
+        "a .NET type that APIM does not allow in policy expressions (file system, network, threads, reflection)");
+    /// `set-variable` stores a type outside the list APIM documents for context variables.
+    SET_VARIABLE_TYPE = ("TP0543", "set-variable-type", Warning,
+        "`set-variable` stores a type outside the list APIM documents for context variables");
+    /// A comparison of a value type with `null` that is always true or always false.
+    CONSTANT_CONDITION = ("TP0544", "constant-comparison", Warning,
+        "a comparison of a value type with `null` that is always true or always false");
     /// An artifact information file that cannot be used.
     INVALID_ARTIFACT = ("TP0601", "invalid-artifact", Error,
         "an artifact information file (`apiInformation.json`, ...) is not JSON, or lacks or mistypes a property");

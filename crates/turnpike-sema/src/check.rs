@@ -29,6 +29,7 @@ pub fn check_document(doc: &Document, ctx: CheckContext) -> Vec<Diagnostic> {
         diags: Vec::new(),
         per_document: HashMap::new(),
         in_fragment: false,
+        current: String::new(),
     };
     if let Some(root) = &doc.root {
         c.root(root);
@@ -43,6 +44,8 @@ struct Checker<'c> {
     /// Policies that may appear once per document, with where they first appeared.
     per_document: HashMap<String, Span>,
     in_fragment: bool,
+    /// The element whose value is being checked.
+    current: String,
 }
 
 /// Attributes every element accepts.
@@ -433,6 +436,7 @@ impl Checker<'_> {
                 Node::Text(v) => match &def.text {
                     Some(spec) => {
                         let what = format!("the text of `{}`", el.name);
+                        self.current.clone_from(&el.name);
                         self.value(v, spec, &what, el.name_span);
                     }
                     None if templated => {}
@@ -542,7 +546,10 @@ impl Checker<'_> {
                 continue;
             }
             match def.attributes.get(&a.name) {
-                Some(spec) => self.value(&a.value, spec, &format!("`{}`", a.name), a.name_span),
+                Some(spec) => {
+                    self.current.clone_from(&el.name);
+                    self.value(&a.value, spec, &format!("`{}`", a.name), a.name_span);
+                }
                 None => {
                     let mut d = Diagnostic::new(
                         &codes::UNKNOWN_ATTRIBUTE,
@@ -637,6 +644,8 @@ impl Checker<'_> {
                             expected(spec)
                         )),
                     );
+                } else {
+                    self.expression(e, spec, what);
                 }
                 return;
             }
@@ -906,5 +915,92 @@ mod tests {
             ..catalog::Value::default()
         };
         assert!(literal_problem("51", &bounded).is_some());
+    }
+}
+
+/// Types APIM documents for `set-variable` values (and their nullable forms).
+const VARIABLE_TYPES: &[&str] = &[
+    "bool",
+    "sbyte",
+    "byte",
+    "ushort",
+    "uint",
+    "ulong",
+    "short",
+    "int",
+    "long",
+    "decimal",
+    "float",
+    "double",
+    "Guid",
+    "string",
+    "char",
+    "DateTime",
+    "TimeSpan",
+    "JToken",
+    "JObject",
+    "JArray",
+    "JValue",
+    "string[]",
+    "IEnumerable<string>",
+    "object",
+];
+
+impl Checker<'_> {
+    /// Type-checks a policy expression and its result against what the value receives.
+    fn expression(
+        &mut self,
+        e: &turnpike_syntax::tree::Expression,
+        spec: &catalog::Value,
+        what: &str,
+    ) {
+        use turnpike_typeck::AttributeType;
+        let Some(body) = &e.body else {
+            return;
+        };
+        let checked = turnpike_typeck::check(body);
+        let errors = checked.has_errors();
+        self.diags.extend(checked.diagnostics);
+        if errors {
+            return;
+        }
+        let ty = &checked.body.ty;
+        let lib = turnpike_ir::Library::get();
+        let name = ty.display(lib).to_string();
+        if self.current == "set-variable" && what.contains("value") {
+            let base = ty.strip_nullable().display(lib).to_string();
+            if !ty.is_unknown() && !VARIABLE_TYPES.contains(&base.as_str()) {
+                self.push(
+                    Diagnostic::new(
+                        &codes::SET_VARIABLE_TYPE,
+                        e.span,
+                        format!("`set-variable` stores a `{name}`, which is not among the types APIM documents for context variables"),
+                    )
+                    .with_label(format!("this is `{name}`"))
+                    .with_help("APIM documents primitives, `string`, `DateTime`, `TimeSpan`, `Guid`, `JToken`/`JObject`/`JArray` and `string[]`; Turnpike stores any value"),
+                );
+            }
+            return;
+        }
+        let want = match spec.ty {
+            ValueType::Boolean => AttributeType::Bool,
+            ValueType::Integer | ValueType::Duration => AttributeType::Int,
+            ValueType::Number => AttributeType::Float,
+            _ => AttributeType::String,
+        };
+        if let Err(accepts) = turnpike_typeck::attribute_conversion(ty, want) {
+            self.push(
+                Diagnostic::new(
+                    &codes::ATTRIBUTE_TYPE,
+                    e.span,
+                    format!(
+                        "{what} needs {}, but this expression gives `{name}`",
+                        spec.ty.describe()
+                    ),
+                )
+                .with_label(format!("this is `{name}`"))
+                .with_help(format!("the expression must give {accepts}")),
+            );
+        }
     }
 }

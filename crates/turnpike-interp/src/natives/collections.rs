@@ -1,0 +1,1151 @@
+//! Arrays, `List<T>`, `Dictionary<K, V>`, `HashSet<T>`, `KeyValuePair`, dictionaries of
+//! `context`, and LINQ (`Enumerable`), evaluated eagerly.
+
+use std::cell::RefCell;
+use std::cmp::Ordering;
+use std::rc::Rc;
+
+use turnpike_ir::{Prim, Ty};
+
+use super::{Call, Registry};
+use crate::context::HostRef;
+use crate::convert::{self, as_f64, as_i64};
+use crate::eval::Interp;
+use crate::value::{Dict, Exception, Obj, Value};
+
+/// The elements of an enumerable value.
+pub fn enumerate(it: &mut Interp, v: &Value) -> Result<Vec<Value>, Exception> {
+    Ok(match v {
+        Value::Null => return Err(Exception::null_ref()),
+        Value::Str(s) => s.encode_utf16().map(Value::Char).collect(),
+        Value::Array(a) => a.items.borrow().clone(),
+        Value::Obj(o) => match &**o {
+            Obj::List(_, items) | Obj::Set(_, items) => items.borrow().clone(),
+            Obj::Seq(_, items) | Obj::Matches(items) => items.clone(),
+            Obj::Dict(_, _, d) => d
+                .borrow()
+                .entries
+                .iter()
+                .map(|(k, v)| Value::Pair(Rc::new((k.clone(), v.clone()))))
+                .collect(),
+            Obj::Groups(m) => (0..m.group_count())
+                .map(|i| Value::obj(Obj::Match(m.clone(), i)))
+                .collect(),
+            Obj::Host(h) => host_entries(it, h)?
+                .into_iter()
+                .map(|(k, v)| Value::Pair(Rc::new((k, v))))
+                .collect(),
+            _ => return Err(Exception::invalid_op("value is not enumerable")),
+        },
+        _ => return Err(Exception::invalid_op("value is not enumerable")),
+    })
+}
+
+/// Entries of a dictionary-like `context` object.
+fn host_entries(_it: &mut Interp, h: &HostRef) -> Result<Vec<(Value, Value)>, Exception> {
+    let strs = |vs: &Vec<String>| Value::array(Ty::String, vs.iter().map(Value::str).collect());
+    Ok(match h {
+        HostRef::Variables(ctx) => ctx.variables.borrow().entries.clone(),
+        HostRef::Headers(ctx, resp) => {
+            let m = if *resp { &ctx.response } else { &ctx.request };
+            m.headers
+                .0
+                .iter()
+                .map(|(k, v)| (Value::str(k), strs(v)))
+                .collect()
+        }
+        HostRef::Query(ctx, orig) => {
+            let u = if *orig { &ctx.original_url } else { &ctx.url };
+            u.query
+                .iter()
+                .map(|(k, v)| (Value::str(k), strs(v)))
+                .collect()
+        }
+        HostRef::Matched(ctx) => ctx
+            .matched_parameters
+            .iter()
+            .map(|(k, v)| (Value::str(k), Value::str(v)))
+            .collect(),
+        _ => return Err(Exception::invalid_op("not a dictionary")),
+    })
+}
+
+fn host_get(it: &mut Interp, h: &HostRef, key: &Value) -> Result<Option<Value>, Exception> {
+    if let HostRef::Variables(ctx) = h {
+        return Ok(ctx.variables.borrow().get(key).cloned());
+    }
+    let Value::Str(k) = key else {
+        return Ok(None);
+    };
+    Ok(host_entries(it, h)?
+        .into_iter()
+        .find(|(n, _)| matches!(n, Value::Str(n) if n.eq_ignore_ascii_case(k)))
+        .map(|(_, v)| v))
+}
+
+/// Reads `d[key]` of any dictionary-like value; `None` when absent.
+pub fn dict_get(it: &mut Interp, d: &Value, key: &Value) -> Result<Option<Value>, Exception> {
+    if key.is_null() {
+        return Err(Exception::arg_null("key"));
+    }
+    match d {
+        Value::Obj(o) => match &**o {
+            Obj::Dict(_, _, m) => Ok(m.borrow().get(key).cloned()),
+            Obj::Host(h) => host_get(it, h, key),
+            _ => Err(Exception::invalid_op("not a dictionary")),
+        },
+        Value::Null => Err(Exception::null_ref()),
+        _ => Err(Exception::invalid_op("not a dictionary")),
+    }
+}
+
+fn key_text(it: &mut Interp, k: &Value) -> String {
+    convert::to_string(it, k).unwrap_or_default()
+}
+
+fn dict_index(it: &mut Interp, c: &mut Call<'_>) -> Result<Value, Exception> {
+    let d = c.recv.clone();
+    let k = c.arg(0).clone();
+    match dict_get(it, &d, &k)? {
+        Some(v) => Ok(v),
+        None => {
+            let kt = key_text(it, &k);
+            Err(Exception::new(
+                "KeyNotFoundException",
+                format!("The given key '{kt}' was not present in the dictionary."),
+            ))
+        }
+    }
+}
+
+fn with_dict<R>(v: &Value, f: impl FnOnce(&RefCell<Dict>) -> R) -> Result<R, Exception> {
+    match v {
+        Value::Obj(o) => match &**o {
+            Obj::Dict(_, _, d) => Ok(f(d)),
+            Obj::Host(HostRef::Variables(ctx)) => Ok(f(&ctx.variables)),
+            _ => Err(Exception::not_supported("this dictionary is read-only")),
+        },
+        _ => Err(Exception::null_ref()),
+    }
+}
+
+fn list_items(v: &Value) -> Result<&RefCell<Vec<Value>>, Exception> {
+    match v {
+        Value::Obj(o) => match &**o {
+            Obj::List(_, items) | Obj::Set(_, items) => {
+                // SAFETY-free trick: extend the borrow through the Rc held by the caller.
+                Ok(unsafe_free_ref(items))
+            }
+            _ => Err(Exception::invalid_op("not a list")),
+        },
+        Value::Array(a) => Ok(unsafe_free_ref(&a.items)),
+        Value::Null => Err(Exception::null_ref()),
+        _ => Err(Exception::invalid_op("not a list")),
+    }
+}
+
+fn unsafe_free_ref<T>(r: &T) -> &T {
+    r
+}
+
+/// The element type a member's result sequence has (`IEnumerable<U>` gives `U`).
+fn result_elem(c: &Call<'_>) -> Ty {
+    match c.member.ty.subst(c.targs) {
+        Ty::Named(_, args) if args.len() == 1 => args[0].clone(),
+        Ty::Array(e) => *e,
+        _ => Ty::Object,
+    }
+}
+
+fn seq(c: &Call<'_>, items: Vec<Value>) -> Value {
+    Value::obj(Obj::Seq(result_elem(c), items))
+}
+
+/// The source of a LINQ call (its first argument).
+fn source(it: &mut Interp, c: &Call<'_>) -> Result<Vec<Value>, Exception> {
+    match c.arg(0) {
+        Value::Null => Err(Exception::arg_null("source")),
+        v => enumerate(it, &v.clone()),
+    }
+}
+
+fn call_fn(it: &mut Interp, f: &Value, args: Vec<Value>) -> Result<Value, Exception> {
+    it.invoke(f, args)
+}
+
+fn truthy(v: &Value) -> bool {
+    matches!(v, Value::Bool(true))
+}
+
+/// .NET's default comparer: numbers by value, strings culture-style, nulls first.
+pub fn compare(a: &Value, b: &Value) -> Ordering {
+    match (a, b) {
+        (Value::Null, Value::Null) => Ordering::Equal,
+        (Value::Null, _) => Ordering::Less,
+        (_, Value::Null) => Ordering::Greater,
+        (Value::Str(x), Value::Str(y)) => super::strings::culture_compare(x, y),
+        (Value::Decimal(x), Value::Decimal(y)) => x.cmp(y),
+        (Value::Double(_) | Value::Float(_), _) | (_, Value::Double(_) | Value::Float(_)) => {
+            as_f64(a).partial_cmp(&as_f64(b)).unwrap_or(Ordering::Equal)
+        }
+        (Value::ULong(x), Value::ULong(y)) => x.cmp(y),
+        (Value::DateTime(x), Value::DateTime(y)) => x.ticks.cmp(&y.ticks),
+        (Value::TimeSpan(x), Value::TimeSpan(y)) => x.ticks.cmp(&y.ticks),
+        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
+        _ => as_i64(a).cmp(&as_i64(b)),
+    }
+}
+
+fn sum(c: &Call<'_>, xs: &[Value]) -> Result<Value, Exception> {
+    let elem = result_ty(c);
+    match elem.strip_nullable() {
+        Ty::Prim(Prim::Int) => {
+            let mut s: i32 = 0;
+            for x in xs.iter().filter(|x| !x.is_null()) {
+                s = s
+                    .checked_add(as_i64(x) as i32)
+                    .ok_or_else(Exception::overflow)?;
+            }
+            Ok(Value::Int(s))
+        }
+        Ty::Prim(Prim::Long) => {
+            let mut s: i64 = 0;
+            for x in xs.iter().filter(|x| !x.is_null()) {
+                s = s.checked_add(as_i64(x)).ok_or_else(Exception::overflow)?;
+            }
+            Ok(Value::Long(s))
+        }
+        Ty::Prim(Prim::Decimal) => {
+            let mut s = rust_decimal::Decimal::ZERO;
+            for x in xs {
+                if let Value::Decimal(d) = x {
+                    s = s.checked_add(*d).ok_or_else(Exception::overflow)?;
+                }
+            }
+            Ok(Value::Decimal(s))
+        }
+        Ty::Prim(Prim::Float) => Ok(Value::Float(xs.iter().map(|x| as_f64(x) as f32).sum())),
+        _ => Ok(Value::Double(
+            xs.iter().filter(|x| !x.is_null()).map(as_f64).sum(),
+        )),
+    }
+}
+
+fn result_ty(c: &Call<'_>) -> Ty {
+    c.member.ty.subst(c.targs)
+}
+
+fn project(it: &mut Interp, c: &Call<'_>, xs: Vec<Value>) -> Result<Vec<Value>, Exception> {
+    if c.len() > 1 {
+        let f = c.arg(1).clone();
+        let mut out = Vec::with_capacity(xs.len());
+        for x in xs {
+            out.push(call_fn(it, &f, vec![x])?);
+        }
+        Ok(out)
+    } else {
+        Ok(xs)
+    }
+}
+
+fn filter(it: &mut Interp, c: &Call<'_>, xs: Vec<Value>) -> Result<Vec<Value>, Exception> {
+    if c.len() > 1 {
+        let f = c.arg(1).clone();
+        let mut out = Vec::new();
+        for x in xs {
+            if truthy(&call_fn(it, &f, vec![x.clone()])?) {
+                out.push(x);
+            }
+        }
+        Ok(out)
+    } else {
+        Ok(xs)
+    }
+}
+
+fn no_elements() -> Exception {
+    Exception::invalid_op("Sequence contains no elements")
+}
+
+fn no_match() -> Exception {
+    Exception::invalid_op("Sequence contains no matching element")
+}
+
+fn first_like(
+    it: &mut Interp,
+    c: &mut Call<'_>,
+    last: bool,
+    or_default: bool,
+) -> Result<Value, Exception> {
+    let xs = source(it, c)?;
+    let had_pred = c.len() > 1
+        && !matches!(c.arg(1), Value::Null)
+        && matches!(c.arg(1), Value::Obj(o) if matches!(**o, Obj::Func(_)));
+    let xs = if had_pred { filter(it, c, xs)? } else { xs };
+    let pick = if last { xs.last() } else { xs.first() };
+    match pick {
+        Some(v) => Ok(v.clone()),
+        None if or_default => {
+            // FirstOrDefault(source, defaultValue) in .NET 6+.
+            if c.len() > 1 && !had_pred {
+                return Ok(c.arg(1).clone());
+            }
+            Ok(convert::default_of(&result_ty(c), it.lib))
+        }
+        None => Err(if had_pred { no_match() } else { no_elements() }),
+    }
+}
+
+fn single(it: &mut Interp, c: &mut Call<'_>, or_default: bool) -> Result<Value, Exception> {
+    let xs = source(it, c)?;
+    let had_pred = c.len() > 1;
+    let xs = filter(it, c, xs)?;
+    match xs.len() {
+        0 if or_default => Ok(convert::default_of(&result_ty(c), it.lib)),
+        0 => Err(if had_pred { no_match() } else { no_elements() }),
+        1 => Ok(xs[0].clone()),
+        _ => Err(Exception::invalid_op(if had_pred {
+            "Sequence contains more than one matching element"
+        } else {
+            "Sequence contains more than one element"
+        })),
+    }
+}
+
+fn order_by(it: &mut Interp, c: &mut Call<'_>, desc: bool) -> Result<Value, Exception> {
+    let xs = source(it, c)?;
+    let f = c.arg(1).clone();
+    let mut keyed = Vec::with_capacity(xs.len());
+    for x in xs {
+        let k = call_fn(it, &f, vec![x.clone()])?;
+        keyed.push((k, x));
+    }
+    // Stable, as LINQ's sort is.
+    keyed.sort_by(|a, b| {
+        let o = compare(&a.0, &b.0);
+        if desc { o.reverse() } else { o }
+    });
+    Ok(seq(c, keyed.into_iter().map(|(_, x)| x).collect()))
+}
+
+fn min_max(it: &mut Interp, c: &mut Call<'_>, max: bool) -> Result<Value, Exception> {
+    let xs = source(it, c)?;
+    let xs = project(it, c, xs)?;
+    let xs: Vec<Value> = xs.into_iter().filter(|x| !x.is_null()).collect();
+    let mut best: Option<Value> = None;
+    for x in xs {
+        best = Some(match best {
+            None => x,
+            Some(b) => {
+                let o = compare(&x, &b);
+                if (max && o == Ordering::Greater) || (!max && o == Ordering::Less) {
+                    x
+                } else {
+                    b
+                }
+            }
+        });
+    }
+    match best {
+        Some(b) => Ok(b),
+        None => {
+            if matches!(result_ty(c), Ty::Nullable(_)) || !result_ty(c).is_value_type(it.lib) {
+                Ok(Value::Null)
+            } else {
+                Err(no_elements())
+            }
+        }
+    }
+}
+
+fn to_dict(it: &mut Interp, c: &mut Call<'_>) -> Result<Value, Exception> {
+    let xs = source(it, c)?;
+    let kf = c.arg(1).clone();
+    let vf = if c.len() > 2 {
+        Some(c.arg(2).clone())
+    } else {
+        None
+    };
+    let mut d = Dict::new(false);
+    for x in xs {
+        let k = call_fn(it, &kf, vec![x.clone()])?;
+        let v = match &vf {
+            Some(f) => call_fn(it, f, vec![x])?,
+            None => x,
+        };
+        if d.find(&k).is_some() {
+            let kt = key_text(it, &k);
+            return Err(Exception::new(
+                "ArgumentException",
+                format!("An item with the same key has already been added. Key: {kt}"),
+            ));
+        }
+        d.set(k, v);
+    }
+    let (kt, vt) = match result_ty(c) {
+        Ty::Named(_, a) if a.len() == 2 => (a[0].clone(), a[1].clone()),
+        _ => (Ty::Object, Ty::Object),
+    };
+    Ok(Value::obj(Obj::Dict(kt, vt, RefCell::new(d))))
+}
+
+fn distinct(xs: Vec<Value>) -> Vec<Value> {
+    let mut out: Vec<Value> = Vec::new();
+    for x in xs {
+        if !out.iter().any(|y| convert::object_equals(&x, y)) {
+            out.push(x);
+        }
+    }
+    out
+}
+
+fn group_by(it: &mut Interp, c: &mut Call<'_>) -> Result<Value, Exception> {
+    let xs = source(it, c)?;
+    let kf = c.arg(1).clone();
+    let mut groups: Vec<(Value, Vec<Value>)> = Vec::new();
+    for x in xs {
+        let k = call_fn(it, &kf, vec![x.clone()])?;
+        match groups
+            .iter_mut()
+            .find(|(g, _)| convert::object_equals(g, &k))
+        {
+            Some((_, items)) => items.push(x),
+            None => groups.push((k, vec![x])),
+        }
+    }
+    let vals = groups
+        .into_iter()
+        .map(|(k, items)| Value::Pair(Rc::new((k, Value::obj(Obj::Seq(Ty::Object, items))))))
+        .collect();
+    Ok(seq(c, vals))
+}
+
+fn new_list(it: &mut Interp, c: &mut Call<'_>) -> Result<Value, Exception> {
+    let elem = c.targs.first().cloned().unwrap_or(Ty::Object);
+    let items = match c.arg(0) {
+        Value::Null | Value::Int(_) => Vec::new(),
+        v => enumerate(it, &v.clone())?,
+    };
+    Ok(Value::obj(Obj::List(elem, RefCell::new(items))))
+}
+
+fn new_dict(it: &mut Interp, c: &mut Call<'_>) -> Result<Value, Exception> {
+    let k = c.targs.first().cloned().unwrap_or(Ty::Object);
+    let v = c.targs.get(1).cloned().unwrap_or(Ty::Object);
+    let ic = c
+        .args
+        .iter()
+        .any(|a| matches!(a, Value::Str(s) if s.contains("IgnoreCase")));
+    let mut d = Dict::new(ic);
+    if let Some(src @ Value::Obj(_)) = c.args.first() {
+        for p in enumerate(it, &src.clone())? {
+            if let Value::Pair(p) = p {
+                d.set(p.0.clone(), p.1.clone());
+            }
+        }
+    }
+    Ok(Value::obj(Obj::Dict(k, v, RefCell::new(d))))
+}
+
+fn index_check(len: usize, i: i64, param: &str) -> Result<usize, Exception> {
+    usize::try_from(i)
+        .ok()
+        .filter(|i| *i < len)
+        .ok_or_else(|| Exception::range(param))
+}
+
+pub(crate) fn register(r: &mut Registry) {
+    // Arrays
+    r.insert("Array.Length", |_, c| match &c.recv {
+        Value::Array(a) => Ok(Value::Int(a.items.borrow().len() as i32)),
+        _ => Err(Exception::null_ref()),
+    });
+    r.insert("Array.IndexOf/*", |_, c| {
+        let items = list_items(c.arg(0))?.borrow().clone();
+        Ok(Value::Int(
+            items
+                .iter()
+                .position(|x| convert::object_equals(x, c.arg(1)))
+                .map_or(-1, |i| i as i32),
+        ))
+    });
+    r.insert("Array.Reverse/*", |_, c| {
+        list_items(c.arg(0))?.borrow_mut().reverse();
+        Ok(Value::Null)
+    });
+    r.insert("Array.Sort/*", |_, c| {
+        list_items(c.arg(0))?.borrow_mut().sort_by(compare);
+        Ok(Value::Null)
+    });
+    r.insert("Array.Exists/*", |it, c| {
+        let items = list_items(c.arg(0))?.borrow().clone();
+        let f = c.arg(1).clone();
+        for x in items {
+            if truthy(&call_fn(it, &f, vec![x])?) {
+                return Ok(Value::Bool(true));
+            }
+        }
+        Ok(Value::Bool(false))
+    });
+    r.insert("Array.Empty/*", |_, c| {
+        Ok(Value::array(
+            c.targs.first().cloned().unwrap_or(Ty::Object),
+            Vec::new(),
+        ))
+    });
+    // List<T>
+    r.insert("List.new/*", new_list);
+    r.insert("List.Count", |_, c| {
+        Ok(Value::Int(list_items(&c.recv)?.borrow().len() as i32))
+    });
+    r.insert("List.this/1", |_, c| {
+        let items = list_items(&c.recv)?.borrow();
+        let i = index_check(items.len(), as_i64(c.arg(0)), "index")?;
+        Ok(items[i].clone())
+    });
+    r.insert("set:List.this/1", |_, c| {
+        let mut items = list_items(&c.recv)?.borrow_mut();
+        let i = index_check(items.len(), as_i64(c.arg(0)), "index")?;
+        items[i] = c.arg(1).clone();
+        Ok(Value::Null)
+    });
+    r.insert("List.Add/*", |_, c| {
+        list_items(&c.recv)?.borrow_mut().push(c.arg(0).clone());
+        Ok(Value::Null)
+    });
+    r.insert("List.AddRange/*", |it, c| {
+        let xs = enumerate(it, &c.arg(0).clone())?;
+        list_items(&c.recv)?.borrow_mut().extend(xs);
+        Ok(Value::Null)
+    });
+    r.insert("List.Insert/*", |_, c| {
+        let mut items = list_items(&c.recv)?.borrow_mut();
+        let i = as_i64(c.arg(0));
+        if i < 0 || i as usize > items.len() {
+            return Err(Exception::range("index"));
+        }
+        items.insert(i as usize, c.arg(1).clone());
+        Ok(Value::Null)
+    });
+    r.insert("List.Remove/*", |_, c| {
+        let mut items = list_items(&c.recv)?.borrow_mut();
+        match items
+            .iter()
+            .position(|x| convert::object_equals(x, c.arg(0)))
+        {
+            Some(i) => {
+                items.remove(i);
+                Ok(Value::Bool(true))
+            }
+            None => Ok(Value::Bool(false)),
+        }
+    });
+    r.insert("List.RemoveAt/*", |_, c| {
+        let mut items = list_items(&c.recv)?.borrow_mut();
+        let i = index_check(items.len(), as_i64(c.arg(0)), "index")?;
+        items.remove(i);
+        Ok(Value::Null)
+    });
+    r.insert("List.Clear/*", |_, c| {
+        list_items(&c.recv)?.borrow_mut().clear();
+        Ok(Value::Null)
+    });
+    r.insert("List.Contains/*", |_, c| {
+        Ok(Value::Bool(
+            list_items(&c.recv)?
+                .borrow()
+                .iter()
+                .any(|x| convert::object_equals(x, c.arg(0))),
+        ))
+    });
+    r.insert("List.IndexOf/*", |_, c| {
+        Ok(Value::Int(
+            list_items(&c.recv)?
+                .borrow()
+                .iter()
+                .position(|x| convert::object_equals(x, c.arg(0)))
+                .map_or(-1, |i| i as i32),
+        ))
+    });
+    r.insert("List.ToArray/*", |_, c| {
+        let elem = c.targs.first().cloned().unwrap_or(Ty::Object);
+        Ok(Value::array(elem, list_items(&c.recv)?.borrow().clone()))
+    });
+    r.insert("List.Sort/*", |it, c| {
+        let mut items = list_items(&c.recv)?.borrow().clone();
+        if let Some(f) = c.args.first().cloned() {
+            let mut err = None;
+            items.sort_by(|a, b| match call_fn(it, &f, vec![a.clone(), b.clone()]) {
+                Ok(v) => as_i64(&v).cmp(&0),
+                Err(e) => {
+                    err = Some(e);
+                    Ordering::Equal
+                }
+            });
+            if let Some(e) = err {
+                return Err(e);
+            }
+        } else {
+            items.sort_by(compare);
+        }
+        *list_items(&c.recv)?.borrow_mut() = items;
+        Ok(Value::Null)
+    });
+    r.insert("List.Reverse/*", |_, c| {
+        list_items(&c.recv)?.borrow_mut().reverse();
+        Ok(Value::Null)
+    });
+    r.insert("List.Exists/*", |it, c| {
+        let items = list_items(&c.recv)?.borrow().clone();
+        let f = c.arg(0).clone();
+        for x in items {
+            if truthy(&call_fn(it, &f, vec![x])?) {
+                return Ok(Value::Bool(true));
+            }
+        }
+        Ok(Value::Bool(false))
+    });
+    r.insert("List.Find/*", |it, c| {
+        let items = list_items(&c.recv)?.borrow().clone();
+        let f = c.arg(0).clone();
+        for x in items {
+            if truthy(&call_fn(it, &f, vec![x.clone()])?) {
+                return Ok(x);
+            }
+        }
+        Ok(convert::default_of(
+            &c.targs.first().cloned().unwrap_or(Ty::Object),
+            it.lib,
+        ))
+    });
+    r.insert("List.FindAll/*", |it, c| {
+        let items = list_items(&c.recv)?.borrow().clone();
+        let f = c.arg(0).clone();
+        let mut out = Vec::new();
+        for x in items {
+            if truthy(&call_fn(it, &f, vec![x.clone()])?) {
+                out.push(x);
+            }
+        }
+        Ok(Value::obj(Obj::List(
+            c.targs.first().cloned().unwrap_or(Ty::Object),
+            RefCell::new(out),
+        )))
+    });
+    r.insert("List.ForEach/*", |it, c| {
+        let items = list_items(&c.recv)?.borrow().clone();
+        let f = c.arg(0).clone();
+        for x in items {
+            call_fn(it, &f, vec![x])?;
+        }
+        Ok(Value::Null)
+    });
+    // HashSet<T>
+    r.insert("HashSet.new/*", |it, c| {
+        let elem = c.targs.first().cloned().unwrap_or(Ty::Object);
+        let items = match c.arg(0) {
+            Value::Null => Vec::new(),
+            v => distinct(enumerate(it, &v.clone())?),
+        };
+        Ok(Value::obj(Obj::Set(elem, RefCell::new(items))))
+    });
+    r.insert("HashSet.Add/*", |_, c| {
+        let mut items = list_items(&c.recv)?.borrow_mut();
+        if items.iter().any(|x| convert::object_equals(x, c.arg(0))) {
+            return Ok(Value::Bool(false));
+        }
+        items.push(c.arg(0).clone());
+        Ok(Value::Bool(true))
+    });
+    r.insert("HashSet.Contains/*", |_, c| {
+        Ok(Value::Bool(
+            list_items(&c.recv)?
+                .borrow()
+                .iter()
+                .any(|x| convert::object_equals(x, c.arg(0))),
+        ))
+    });
+    r.insert("HashSet.Count", |_, c| {
+        Ok(Value::Int(list_items(&c.recv)?.borrow().len() as i32))
+    });
+    r.insert("HashSet.Remove/*", |_, c| {
+        let mut items = list_items(&c.recv)?.borrow_mut();
+        let before = items.len();
+        items.retain(|x| !convert::object_equals(x, c.arg(0)));
+        Ok(Value::Bool(items.len() != before))
+    });
+    // Dictionaries (concrete and the interfaces context uses).
+    for owner in ["Dictionary", "IDictionary", "IReadOnlyDictionary"] {
+        let k = |s: &str| -> &'static str { Box::leak(format!("{owner}.{s}").into_boxed_str()) };
+        r.insert(k("this/1"), dict_index);
+        r.insert(
+            Box::leak(format!("set:{owner}.this/1").into_boxed_str()),
+            |_, c| {
+                let (key, v) = (c.arg(0).clone(), c.arg(1).clone());
+                if key.is_null() {
+                    return Err(Exception::arg_null("key"));
+                }
+                with_dict(&c.recv, |d| d.borrow_mut().set(key, v))?;
+                Ok(Value::Null)
+            },
+        );
+        r.insert(k("ContainsKey/*"), |it, c| {
+            let d = c.recv.clone();
+            Ok(Value::Bool(dict_get(it, &d, &c.arg(0).clone())?.is_some()))
+        });
+        r.insert(k("TryGetValue/*"), |it, c| {
+            let d = c.recv.clone();
+            match dict_get(it, &d, &c.arg(0).clone())? {
+                Some(v) => {
+                    c.args[1] = v;
+                    Ok(Value::Bool(true))
+                }
+                None => {
+                    let vt = c
+                        .member
+                        .params
+                        .get(1)
+                        .map(|p| p.ty.subst(c.targs))
+                        .unwrap_or(Ty::Object);
+                    c.args[1] = convert::default_of(&vt, it.lib);
+                    Ok(Value::Bool(false))
+                }
+            }
+        });
+        r.insert(k("Count"), |it, c| {
+            let d = c.recv.clone();
+            Ok(Value::Int(enumerate(it, &d)?.len() as i32))
+        });
+        r.insert(k("Keys"), |it, c| {
+            let d = c.recv.clone();
+            let keys = enumerate(it, &d)?
+                .into_iter()
+                .map(|p| {
+                    if let Value::Pair(p) = p {
+                        p.0.clone()
+                    } else {
+                        Value::Null
+                    }
+                })
+                .collect();
+            Ok(Value::obj(Obj::Seq(
+                c.targs.first().cloned().unwrap_or(Ty::Object),
+                keys,
+            )))
+        });
+        r.insert(k("Values"), |it, c| {
+            let d = c.recv.clone();
+            let vals = enumerate(it, &d)?
+                .into_iter()
+                .map(|p| {
+                    if let Value::Pair(p) = p {
+                        p.1.clone()
+                    } else {
+                        Value::Null
+                    }
+                })
+                .collect();
+            Ok(Value::obj(Obj::Seq(
+                c.targs.get(1).cloned().unwrap_or(Ty::Object),
+                vals,
+            )))
+        });
+        r.insert(k("Add/*"), |it, c| {
+            let (key, v) = (c.arg(0).clone(), c.arg(1).clone());
+            if key.is_null() {
+                return Err(Exception::arg_null("key"));
+            }
+            let kt = key_text(it, &key);
+            let dup = with_dict(&c.recv, |d| {
+                let mut d = d.borrow_mut();
+                if d.find(&key).is_some() {
+                    true
+                } else {
+                    d.set(key, v);
+                    false
+                }
+            })?;
+            if dup {
+                return Err(Exception::new(
+                    "ArgumentException",
+                    format!("An item with the same key has already been added. Key: {kt}"),
+                ));
+            }
+            Ok(Value::Null)
+        });
+        r.insert(k("Remove/*"), |_, c| {
+            let key = c.arg(0).clone();
+            Ok(Value::Bool(with_dict(&c.recv, |d| {
+                d.borrow_mut().remove(&key)
+            })?))
+        });
+        r.insert(k("Clear/*"), |_, c| {
+            with_dict(&c.recv, |d| d.borrow_mut().clear())?;
+            Ok(Value::Null)
+        });
+        r.insert(k("ContainsValue/*"), |it, c| {
+            let d = c.recv.clone();
+            let v = c.arg(0).clone();
+            Ok(Value::Bool(enumerate(it, &d)?.iter().any(
+                |p| matches!(p, Value::Pair(p) if convert::object_equals(&p.1, &v)),
+            )))
+        });
+    }
+    r.insert("Dictionary.new/*", new_dict);
+    r.insert("KeyValuePair.new/*", |_, c| {
+        Ok(Value::Pair(Rc::new((c.arg(0).clone(), c.arg(1).clone()))))
+    });
+    r.insert("KeyValuePair.Key", |_, c| match &c.recv {
+        Value::Pair(p) => Ok(p.0.clone()),
+        _ => Err(Exception::null_ref()),
+    });
+    r.insert("KeyValuePair.Value", |_, c| match &c.recv {
+        Value::Pair(p) => Ok(p.1.clone()),
+        _ => Err(Exception::null_ref()),
+    });
+    r.insert("ICollection.Count", |it, c| {
+        let v = c.recv.clone();
+        Ok(Value::Int(enumerate(it, &v)?.len() as i32))
+    });
+    r.insert("IReadOnlyCollection.Count", |it, c| {
+        let v = c.recv.clone();
+        Ok(Value::Int(enumerate(it, &v)?.len() as i32))
+    });
+    r.insert("IList.this/1", |it, c| {
+        let v = c.recv.clone();
+        let xs = enumerate(it, &v)?;
+        let i = index_check(xs.len(), as_i64(c.arg(0)), "index")?;
+        Ok(xs[i].clone())
+    });
+    r.insert("IReadOnlyList.this/1", |it, c| {
+        let v = c.recv.clone();
+        let xs = enumerate(it, &v)?;
+        let i = index_check(xs.len(), as_i64(c.arg(0)), "index")?;
+        Ok(xs[i].clone())
+    });
+    linq(r);
+}
+
+fn linq(r: &mut Registry) {
+    r.insert("Enumerable.Select/*", |it, c| {
+        let xs = source(it, c)?;
+        let f = c.arg(1).clone();
+        let two =
+            matches!(&f, Value::Obj(o) if matches!(&**o, Obj::Func(l) if l.params.len() == 2));
+        let mut out = Vec::with_capacity(xs.len());
+        for (i, x) in xs.into_iter().enumerate() {
+            let args = if two {
+                vec![x, Value::Int(i as i32)]
+            } else {
+                vec![x]
+            };
+            out.push(call_fn(it, &f, args)?);
+        }
+        Ok(seq(c, out))
+    });
+    r.insert("Enumerable.SelectMany/*", |it, c| {
+        let xs = source(it, c)?;
+        let f = c.arg(1).clone();
+        let mut out = Vec::new();
+        for x in xs {
+            let inner = call_fn(it, &f, vec![x])?;
+            out.extend(enumerate(it, &inner)?);
+        }
+        Ok(seq(c, out))
+    });
+    r.insert("Enumerable.Where/*", |it, c| {
+        let xs = source(it, c)?;
+        let xs = filter(it, c, xs)?;
+        Ok(seq(c, xs))
+    });
+    r.insert("Enumerable.Any/*", |it, c| {
+        let xs = source(it, c)?;
+        Ok(Value::Bool(!filter(it, c, xs)?.is_empty()))
+    });
+    r.insert("Enumerable.All/*", |it, c| {
+        let xs = source(it, c)?;
+        let f = c.arg(1).clone();
+        for x in xs {
+            if !truthy(&call_fn(it, &f, vec![x])?) {
+                return Ok(Value::Bool(false));
+            }
+        }
+        Ok(Value::Bool(true))
+    });
+    r.insert("Enumerable.Count/*", |it, c| {
+        let xs = source(it, c)?;
+        Ok(Value::Int(filter(it, c, xs)?.len() as i32))
+    });
+    r.insert("Enumerable.LongCount/*", |it, c| {
+        let xs = source(it, c)?;
+        Ok(Value::Long(filter(it, c, xs)?.len() as i64))
+    });
+    r.insert("Enumerable.First/*", |it, c| {
+        first_like(it, c, false, false)
+    });
+    r.insert("Enumerable.FirstOrDefault/*", |it, c| {
+        first_like(it, c, false, true)
+    });
+    r.insert("Enumerable.Last/*", |it, c| first_like(it, c, true, false));
+    r.insert("Enumerable.LastOrDefault/*", |it, c| {
+        first_like(it, c, true, true)
+    });
+    r.insert("Enumerable.Single/*", |it, c| single(it, c, false));
+    r.insert("Enumerable.SingleOrDefault/*", |it, c| single(it, c, true));
+    r.insert("Enumerable.ElementAt/*", |it, c| {
+        let xs = source(it, c)?;
+        let i = index_check(xs.len(), as_i64(c.arg(1)), "index")?;
+        Ok(xs[i].clone())
+    });
+    r.insert("Enumerable.ElementAtOrDefault/*", |it, c| {
+        let xs = source(it, c)?;
+        let i = as_i64(c.arg(1));
+        Ok(usize::try_from(i)
+            .ok()
+            .and_then(|i| xs.get(i).cloned())
+            .unwrap_or_else(|| convert::default_of(&result_ty(c), it.lib)))
+    });
+    r.insert("Enumerable.Skip/*", |it, c| {
+        let xs = source(it, c)?;
+        let n = as_i64(c.arg(1)).max(0) as usize;
+        Ok(seq(c, xs.into_iter().skip(n).collect()))
+    });
+    r.insert("Enumerable.Take/*", |it, c| {
+        let xs = source(it, c)?;
+        let n = as_i64(c.arg(1)).max(0) as usize;
+        Ok(seq(c, xs.into_iter().take(n).collect()))
+    });
+    r.insert("Enumerable.SkipWhile/*", |it, c| {
+        let xs = source(it, c)?;
+        let f = c.arg(1).clone();
+        let mut out = Vec::new();
+        let mut skipping = true;
+        for x in xs {
+            if skipping && truthy(&call_fn(it, &f, vec![x.clone()])?) {
+                continue;
+            }
+            skipping = false;
+            out.push(x);
+        }
+        Ok(seq(c, out))
+    });
+    r.insert("Enumerable.TakeWhile/*", |it, c| {
+        let xs = source(it, c)?;
+        let f = c.arg(1).clone();
+        let mut out = Vec::new();
+        for x in xs {
+            if !truthy(&call_fn(it, &f, vec![x.clone()])?) {
+                break;
+            }
+            out.push(x);
+        }
+        Ok(seq(c, out))
+    });
+    r.insert("Enumerable.OrderBy/*", |it, c| order_by(it, c, false));
+    r.insert("Enumerable.OrderByDescending/*", |it, c| {
+        order_by(it, c, true)
+    });
+    r.insert("Enumerable.ThenBy/*", |it, c| order_by(it, c, false));
+    r.insert("Enumerable.ThenByDescending/*", |it, c| {
+        order_by(it, c, true)
+    });
+    r.insert("Enumerable.Distinct/*", |it, c| {
+        let xs = source(it, c)?;
+        Ok(seq(c, distinct(xs)))
+    });
+    r.insert("Enumerable.Reverse/*", |it, c| {
+        let mut xs = source(it, c)?;
+        xs.reverse();
+        Ok(seq(c, xs))
+    });
+    r.insert("Enumerable.Concat/*", |it, c| {
+        let mut xs = source(it, c)?;
+        let b = c.arg(1).clone();
+        xs.extend(enumerate(it, &b)?);
+        Ok(seq(c, xs))
+    });
+    r.insert("Enumerable.Union/*", |it, c| {
+        let mut xs = source(it, c)?;
+        let b = c.arg(1).clone();
+        xs.extend(enumerate(it, &b)?);
+        Ok(seq(c, distinct(xs)))
+    });
+    r.insert("Enumerable.Intersect/*", |it, c| {
+        let xs = source(it, c)?;
+        let b = c.arg(1).clone();
+        let ys = enumerate(it, &b)?;
+        Ok(seq(
+            c,
+            distinct(
+                xs.into_iter()
+                    .filter(|x| ys.iter().any(|y| convert::object_equals(x, y)))
+                    .collect(),
+            ),
+        ))
+    });
+    r.insert("Enumerable.Except/*", |it, c| {
+        let xs = source(it, c)?;
+        let b = c.arg(1).clone();
+        let ys = enumerate(it, &b)?;
+        Ok(seq(
+            c,
+            distinct(
+                xs.into_iter()
+                    .filter(|x| !ys.iter().any(|y| convert::object_equals(x, y)))
+                    .collect(),
+            ),
+        ))
+    });
+    r.insert("Enumerable.Contains/*", |it, c| {
+        let xs = source(it, c)?;
+        Ok(Value::Bool(
+            xs.iter().any(|x| convert::object_equals(x, c.arg(1))),
+        ))
+    });
+    r.insert("Enumerable.Sum/*", |it, c| {
+        let xs = source(it, c)?;
+        let xs = project(it, c, xs)?;
+        sum(c, &xs)
+    });
+    r.insert("Enumerable.Average/*", |it, c| {
+        let xs = source(it, c)?;
+        let xs: Vec<Value> = project(it, c, xs)?
+            .into_iter()
+            .filter(|x| !x.is_null())
+            .collect();
+        if xs.is_empty() {
+            return if matches!(result_ty(c), Ty::Nullable(_)) {
+                Ok(Value::Null)
+            } else {
+                Err(no_elements())
+            };
+        }
+        if let Some(Value::Decimal(_)) = xs.first() {
+            let mut s = rust_decimal::Decimal::ZERO;
+            for x in &xs {
+                if let Value::Decimal(d) = x {
+                    s += *d;
+                }
+            }
+            return Ok(Value::Decimal(
+                s / rust_decimal::Decimal::from(xs.len() as i64),
+            ));
+        }
+        Ok(Value::Double(
+            xs.iter().map(as_f64).sum::<f64>() / xs.len() as f64,
+        ))
+    });
+    r.insert("Enumerable.Min/*", |it, c| min_max(it, c, false));
+    r.insert("Enumerable.Max/*", |it, c| min_max(it, c, true));
+    r.insert("Enumerable.Aggregate/*", |it, c| {
+        let xs = source(it, c)?;
+        let (mut acc, f, rest) = if c.len() >= 3 {
+            (c.arg(1).clone(), c.arg(2).clone(), xs)
+        } else {
+            let mut xs = xs.into_iter();
+            let first = xs.next().ok_or_else(no_elements)?;
+            (first, c.arg(1).clone(), xs.collect())
+        };
+        for x in rest {
+            acc = call_fn(it, &f, vec![acc, x])?;
+        }
+        if c.len() >= 4 {
+            let sel = c.arg(3).clone();
+            acc = call_fn(it, &sel, vec![acc])?;
+        }
+        Ok(acc)
+    });
+    r.insert("Enumerable.ToList/*", |it, c| {
+        let xs = source(it, c)?;
+        Ok(Value::obj(Obj::List(result_elem(c), RefCell::new(xs))))
+    });
+    r.insert("Enumerable.ToArray/*", |it, c| {
+        let xs = source(it, c)?;
+        Ok(Value::array(result_elem(c), xs))
+    });
+    r.insert("Enumerable.ToDictionary/*", to_dict);
+    r.insert("Enumerable.ToHashSet/*", |it, c| {
+        let xs = source(it, c)?;
+        Ok(Value::obj(Obj::Set(
+            result_elem(c),
+            RefCell::new(distinct(xs)),
+        )))
+    });
+    r.insert("Enumerable.GroupBy/*", group_by);
+    r.insert("Enumerable.Zip/*", |it, c| {
+        let xs = source(it, c)?;
+        let b = c.arg(1).clone();
+        let ys = enumerate(it, &b)?;
+        let f = c.arg(2).clone();
+        let mut out = Vec::new();
+        for (x, y) in xs.into_iter().zip(ys) {
+            out.push(if f.is_null() {
+                Value::Pair(Rc::new((x, y)))
+            } else {
+                call_fn(it, &f, vec![x, y])?
+            });
+        }
+        Ok(seq(c, out))
+    });
+    r.insert("Enumerable.SequenceEqual/*", |it, c| {
+        let xs = source(it, c)?;
+        let b = c.arg(1).clone();
+        let ys = enumerate(it, &b)?;
+        Ok(Value::Bool(
+            xs.len() == ys.len()
+                && xs
+                    .iter()
+                    .zip(&ys)
+                    .all(|(x, y)| convert::object_equals(x, y)),
+        ))
+    });
+    r.insert("Enumerable.DefaultIfEmpty/*", |it, c| {
+        let xs = source(it, c)?;
+        if xs.is_empty() {
+            let d = if c.len() > 1 {
+                c.arg(1).clone()
+            } else {
+                convert::default_of(&result_elem(c), it.lib)
+            };
+            return Ok(seq(c, vec![d]));
+        }
+        Ok(seq(c, xs))
+    });
+    r.insert("Enumerable.Cast/*", |it, c| {
+        let xs = source(it, c)?;
+        let t = result_elem(c);
+        let mut out = Vec::new();
+        for x in xs {
+            out.push(convert::cast(it.lib, x, &t)?);
+        }
+        Ok(seq(c, out))
+    });
+    r.insert("Enumerable.OfType/*", |it, c| {
+        let xs = source(it, c)?;
+        let t = result_elem(c);
+        Ok(seq(
+            c,
+            xs.into_iter()
+                .filter(|x| convert::is_instance(it.lib, x, &t))
+                .collect(),
+        ))
+    });
+    r.insert("Enumerable.Empty/*", |_, c| Ok(seq(c, Vec::new())));
+    r.insert("Enumerable.Range/*", |_, c| {
+        let (start, n) = (as_i64(c.arg(0)), as_i64(c.arg(1)));
+        if n < 0 || start + n - 1 > i64::from(i32::MAX) {
+            return Err(Exception::range("count"));
+        }
+        Ok(seq(
+            c,
+            (start..start + n).map(|i| Value::Int(i as i32)).collect(),
+        ))
+    });
+    r.insert("Enumerable.Repeat/*", |_, c| {
+        let n = as_i64(c.arg(1));
+        if n < 0 {
+            return Err(Exception::range("count"));
+        }
+        Ok(seq(c, vec![c.arg(0).clone(); n as usize]))
+    });
+}

@@ -1,0 +1,366 @@
+//! Run-time values: .NET values as the interpreter holds them.
+//!
+//! Value types are held inline; reference types share through `Rc` so that aliasing behaves
+//! as in .NET (a `List<T>` passed to a lambda and changed there is changed for everyone). A
+//! `T?` is held as a `T` or `Null`. Strings are Rust strings; their .NET operations work on
+//! UTF-16 code units (see `strings`).
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::fmt;
+use std::rc::Rc;
+
+use rust_decimal::Decimal;
+use turnpike_ir::ir::Lambda;
+use turnpike_ir::{Prim, Ty, TypeId};
+
+use crate::context::HostRef;
+use crate::dotnet::datetime::{DateTime, DateTimeOffset, TimeSpan};
+
+/// A value.
+#[derive(Clone)]
+pub enum Value {
+    /// `null`.
+    Null,
+    /// `bool`
+    Bool(bool),
+    /// `char`
+    Char(u16),
+    /// `sbyte`
+    SByte(i8),
+    /// `byte`
+    Byte(u8),
+    /// `short`
+    Short(i16),
+    /// `ushort`
+    UShort(u16),
+    /// `int`
+    Int(i32),
+    /// `uint`
+    UInt(u32),
+    /// `long`
+    Long(i64),
+    /// `ulong`
+    ULong(u64),
+    /// `float`
+    Float(f32),
+    /// `double`
+    Double(f64),
+    /// `decimal`
+    Decimal(Decimal),
+    /// `string`
+    Str(Rc<str>),
+    /// A value of an enum type.
+    Enum(TypeId, i64),
+    /// `DateTime`
+    DateTime(DateTime),
+    /// `TimeSpan`
+    TimeSpan(TimeSpan),
+    /// `DateTimeOffset`
+    DateTimeOffset(DateTimeOffset),
+    /// `Guid`
+    Guid(u128),
+    /// `KeyValuePair<K, V>` (a struct).
+    Pair(Rc<(Value, Value)>),
+    /// `T[]`
+    Array(Rc<Array>),
+    /// Every other reference type.
+    Obj(Rc<Obj>),
+}
+
+/// An array: fixed length, mutable elements.
+#[derive(Debug)]
+pub struct Array {
+    /// The element type.
+    pub elem: Ty,
+    /// The elements.
+    pub items: RefCell<Vec<Value>>,
+}
+
+/// Reference-type objects.
+pub enum Obj {
+    /// `List<T>`
+    List(Ty, RefCell<Vec<Value>>),
+    /// `Dictionary<K, V>` (insertion-ordered, as .NET's is without removals).
+    Dict(Ty, Ty, RefCell<Dict>),
+    /// `HashSet<T>`
+    Set(Ty, RefCell<Vec<Value>>),
+    /// A lazily-built sequence already materialized (LINQ results).
+    Seq(Ty, Vec<Value>),
+    /// `StringBuilder`
+    Builder(RefCell<String>),
+    /// A delegate: a lambda of the running body.
+    Func(Rc<Lambda>),
+    /// An exception object.
+    Exception(Exception),
+    /// `Regex`
+    Regex(Rc<crate::natives::regex::RegexObj>),
+    /// `Match` / `Group` / `Capture`
+    Match(Rc<crate::natives::regex::MatchObj>, usize),
+    /// `GroupCollection` of a match.
+    Groups(Rc<crate::natives::regex::MatchObj>),
+    /// `MatchCollection`
+    Matches(Vec<Value>),
+    /// `Encoding` (UTF8, ASCII, Unicode...).
+    Encoding(&'static str),
+    /// `Random`
+    Random(RefCell<u64>),
+    /// An anonymous object.
+    Anonymous(Vec<(Rc<str>, Value)>),
+    /// `Uri`
+    Uri(Rc<str>),
+    /// A `context` object.
+    Host(HostRef),
+    /// `Type` (from `typeof` / `GetType`).
+    Type(Ty),
+}
+
+/// Dictionary storage: keys in order with an index.
+#[derive(Default, Debug)]
+pub struct Dict {
+    /// Entries in insertion order.
+    pub entries: Vec<(Value, Value)>,
+    /// Whether string keys compare ignoring case.
+    pub ignore_case: bool,
+    index: HashMap<String, usize>,
+}
+
+impl Dict {
+    /// An empty dictionary.
+    pub fn new(ignore_case: bool) -> Self {
+        Dict {
+            entries: Vec::new(),
+            ignore_case,
+            index: HashMap::new(),
+        }
+    }
+
+    fn key_text(&self, k: &Value) -> String {
+        let t = key_of(k);
+        if self.ignore_case {
+            t.to_lowercase()
+        } else {
+            t
+        }
+    }
+
+    /// The position of a key.
+    pub fn find(&self, k: &Value) -> Option<usize> {
+        self.index.get(&self.key_text(k)).copied()
+    }
+
+    /// Reads a key.
+    pub fn get(&self, k: &Value) -> Option<&Value> {
+        self.find(k).map(|i| &self.entries[i].1)
+    }
+
+    /// Sets a key (adds or replaces).
+    pub fn set(&mut self, k: Value, v: Value) {
+        match self.find(&k) {
+            Some(i) => self.entries[i].1 = v,
+            None => {
+                let t = self.key_text(&k);
+                self.index.insert(t, self.entries.len());
+                self.entries.push((k, v));
+            }
+        }
+    }
+
+    /// Removes a key.
+    pub fn remove(&mut self, k: &Value) -> bool {
+        match self.find(k) {
+            Some(i) => {
+                self.entries.remove(i);
+                self.reindex();
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn reindex(&mut self) {
+        let texts: Vec<String> = self.entries.iter().map(|(k, _)| self.key_text(k)).collect();
+        self.index = texts.into_iter().enumerate().map(|(i, t)| (t, i)).collect();
+    }
+
+    /// Removes every entry.
+    pub fn clear(&mut self) {
+        self.entries.clear();
+        self.index.clear();
+    }
+}
+
+/// A text form of a key that identifies it (type tag and value).
+fn key_of(v: &Value) -> String {
+    match v {
+        Value::Str(s) => format!("s:{s}"),
+        other => format!("{:?}", other),
+    }
+}
+
+/// A .NET exception in flight.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Exception {
+    /// The simple type name: `FormatException`.
+    pub ty: Rc<str>,
+    /// The message.
+    pub message: String,
+}
+
+impl Exception {
+    /// An exception of a type with a message.
+    pub fn new(ty: &str, message: impl Into<String>) -> Self {
+        Exception {
+            ty: Rc::from(ty),
+            message: message.into(),
+        }
+    }
+
+    /// `NullReferenceException`.
+    pub fn null_ref() -> Self {
+        Exception::new(
+            "NullReferenceException",
+            "Object reference not set to an instance of an object.",
+        )
+    }
+
+    /// `FormatException` with .NET's usual message.
+    pub fn format(msg: impl Into<String>) -> Self {
+        Exception::new("FormatException", msg)
+    }
+
+    /// `InvalidCastException`.
+    pub fn cast(from: &str, to: &str) -> Self {
+        Exception::new(
+            "InvalidCastException",
+            format!("Unable to cast object of type '{from}' to type '{to}'."),
+        )
+    }
+
+    /// `ArgumentOutOfRangeException`.
+    pub fn range(param: &str) -> Self {
+        Exception::new(
+            "ArgumentOutOfRangeException",
+            format!(
+                "Specified argument was out of the range of valid values. (Parameter '{param}')"
+            ),
+        )
+    }
+
+    /// `ArgumentNullException`.
+    pub fn arg_null(param: &str) -> Self {
+        Exception::new(
+            "ArgumentNullException",
+            format!("Value cannot be null. (Parameter '{param}')"),
+        )
+    }
+
+    /// `IndexOutOfRangeException`.
+    pub fn index() -> Self {
+        Exception::new(
+            "IndexOutOfRangeException",
+            "Index was outside the bounds of the array.",
+        )
+    }
+
+    /// `OverflowException`.
+    pub fn overflow() -> Self {
+        Exception::new(
+            "OverflowException",
+            "Arithmetic operation resulted in an overflow.",
+        )
+    }
+
+    /// `InvalidOperationException`.
+    pub fn invalid_op(msg: impl Into<String>) -> Self {
+        Exception::new("InvalidOperationException", msg)
+    }
+
+    /// `NotSupportedException`.
+    pub fn not_supported(msg: impl Into<String>) -> Self {
+        Exception::new("NotSupportedException", msg)
+    }
+}
+
+impl Value {
+    /// A string value.
+    pub fn str(s: impl AsRef<str>) -> Value {
+        Value::Str(Rc::from(s.as_ref()))
+    }
+
+    /// Wraps an object.
+    pub fn obj(o: Obj) -> Value {
+        Value::Obj(Rc::new(o))
+    }
+
+    /// Whether it is `null`.
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
+    /// A new array.
+    pub fn array(elem: Ty, items: Vec<Value>) -> Value {
+        Value::Array(Rc::new(Array {
+            elem,
+            items: RefCell::new(items),
+        }))
+    }
+
+    /// The predefined type of a primitive value.
+    pub fn prim(&self) -> Option<Prim> {
+        Some(match self {
+            Value::Bool(_) => Prim::Bool,
+            Value::Char(_) => Prim::Char,
+            Value::SByte(_) => Prim::SByte,
+            Value::Byte(_) => Prim::Byte,
+            Value::Short(_) => Prim::Short,
+            Value::UShort(_) => Prim::UShort,
+            Value::Int(_) => Prim::Int,
+            Value::UInt(_) => Prim::UInt,
+            Value::Long(_) => Prim::Long,
+            Value::ULong(_) => Prim::ULong,
+            Value::Float(_) => Prim::Float,
+            Value::Double(_) => Prim::Double,
+            Value::Decimal(_) => Prim::Decimal,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Debug for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Null => f.write_str("null"),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Char(c) => write!(f, "'{}'", char::from_u32(*c as u32).unwrap_or('?')),
+            Value::SByte(v) => write!(f, "{v}sb"),
+            Value::Byte(v) => write!(f, "{v}b"),
+            Value::Short(v) => write!(f, "{v}s"),
+            Value::UShort(v) => write!(f, "{v}us"),
+            Value::Int(v) => write!(f, "{v}"),
+            Value::UInt(v) => write!(f, "{v}u"),
+            Value::Long(v) => write!(f, "{v}L"),
+            Value::ULong(v) => write!(f, "{v}UL"),
+            Value::Float(v) => write!(f, "{v}f"),
+            Value::Double(v) => write!(f, "{v}d"),
+            Value::Decimal(v) => write!(f, "{v}m"),
+            Value::Str(s) => write!(f, "{s:?}"),
+            Value::Enum(t, v) => write!(f, "enum{}:{v}", t.0),
+            Value::DateTime(d) => write!(f, "DateTime({})", d.ticks),
+            Value::TimeSpan(t) => write!(f, "TimeSpan({})", t.ticks),
+            Value::DateTimeOffset(d) => {
+                write!(f, "DateTimeOffset({},{})", d.ticks, d.offset_minutes)
+            }
+            Value::Guid(g) => write!(f, "Guid({g:x})"),
+            Value::Pair(p) => write!(f, "[{:?}, {:?}]", p.0, p.1),
+            Value::Array(a) => write!(f, "array@{:p}", Rc::as_ptr(a)),
+            Value::Obj(o) => write!(f, "obj@{:p}", Rc::as_ptr(o)),
+        }
+    }
+}
+
+impl fmt::Debug for Obj {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Obj")
+    }
+}
