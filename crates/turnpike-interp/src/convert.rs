@@ -241,6 +241,12 @@ pub fn type_name(lib: &Library, v: &Value) -> String {
             Obj::Uri(_) => "Uri".into(),
             Obj::Host(_) => "Object".into(),
             Obj::Type(_) => "RuntimeType".into(),
+            Obj::Comparer(_) => "StringComparer".into(),
+            Obj::Grouping(..) => "Grouping`2".into(),
+            Obj::Sorted(..) => "OrderedEnumerable`2".into(),
+            Obj::Hasher(a, _) => (*a).into(),
+            Obj::Writer(_) => "StringWriter".into(),
+            Obj::Queue(_, _, stack) => if *stack { "Stack`1".into() } else { "Queue`1".into() },
         },
         _ => "Object".into(),
     }
@@ -494,7 +500,7 @@ pub fn format_value(it: &mut Interp, v: &Value, format: Option<&str>) -> Result<
         }
         Value::Array(a) => format!("{}[]", full_name(lib, &a.elem)),
         Value::Obj(o) => match &**o {
-            Obj::Builder(b) => b.borrow().clone(),
+            Obj::Builder(b) | Obj::Writer(b) => b.borrow().clone(),
             Obj::Exception(e) => {
                 let ns = if e.ty.starts_with("Json") {
                     "Newtonsoft.Json"

@@ -180,18 +180,29 @@ impl Interp {
             } => {
                 let coll = self.eval(collection)?;
                 let items = self.enumerate(&coll)?;
+                let watched = list_len(&coll);
                 for item in items {
                     self.burn()?;
+                    if watched.is_some() && list_len(&coll) != watched {
+                        return Err(Exception::invalid_op(
+                            "Collection was modified; enumeration operation may not execute.",
+                        ));
+                    }
                     self.frame[var.0 as usize] = item;
                     if let Some(c) = convert {
                         let v = self.eval(c)?;
                         self.frame[var.0 as usize] = v;
                     }
                     match self.stmts(body)? {
-                        Ctl::Break => break,
+                        Ctl::Break => return Ok(Ctl::Normal),
                         Ctl::Return(v) => return Ok(Ctl::Return(v)),
                         Ctl::Normal | Ctl::Continue => {}
                     }
+                }
+                if watched.is_some() && list_len(&coll) != watched {
+                    return Err(Exception::invalid_op(
+                        "Collection was modified; enumeration operation may not execute.",
+                    ));
                 }
                 Ok(Ctl::Normal)
             }
@@ -740,7 +751,7 @@ pub fn exception_is(thrown: &str, caught: &str) -> bool {
     }
     let parent = |t: &str| -> Option<&'static str> {
         Some(match t {
-            "ArgumentNullException" | "ArgumentOutOfRangeException" => "ArgumentException",
+            "ArgumentNullException" | "ArgumentOutOfRangeException" | "RegexParseException" => "ArgumentException",
             "DivideByZeroException" | "OverflowException" => "ArithmeticException",
             "KeyNotFoundException"
             | "IndexOutOfRangeException"
@@ -768,4 +779,16 @@ pub fn exception_is(thrown: &str, caught: &str) -> bool {
         }
     }
     false
+}
+
+/// The length of a `List<T>`, `Dictionary` or `HashSet`, which `foreach` watches for changes.
+fn list_len(v: &Value) -> Option<usize> {
+    match v {
+        Value::Obj(o) => match &**o {
+            Obj::List(_, items) | Obj::Set(_, items, _) => Some(items.borrow().len()),
+            Obj::Dict(_, _, d) => Some(d.borrow().len()),
+            _ => None,
+        },
+        _ => None,
+    }
 }

@@ -83,8 +83,8 @@ pub enum Obj {
     List(Ty, RefCell<Vec<Value>>),
     /// `Dictionary<K, V>` (insertion-ordered, as .NET's is without removals).
     Dict(Ty, Ty, RefCell<Dict>),
-    /// `HashSet<T>`
-    Set(Ty, RefCell<Vec<Value>>),
+    /// `HashSet<T>` with its `StringComparer`, if any.
+    Set(Ty, RefCell<Vec<Value>>, Option<&'static str>),
     /// A lazily-built sequence already materialized (LINQ results).
     Seq(Ty, Vec<Value>),
     /// `StringBuilder`
@@ -111,15 +111,33 @@ pub enum Obj {
     Uri(Rc<str>),
     /// A `context` object.
     Host(HostRef),
+    /// A `StringComparer`: `Ordinal`, `OrdinalIgnoreCase`, `InvariantCulture`, ...
+    Comparer(&'static str),
+    /// An `IOrderedEnumerable<T>`: the source, the sort keys (key selector, descending,
+    /// comparer) and the sorted items.
+    Sorted(Vec<Value>, Vec<SortKey>, Vec<Value>),
+    /// A hash algorithm (`SHA256`, ...) with its HMAC key when keyed.
+    Hasher(&'static str, RefCell<Option<Vec<u8>>>),
+    /// A `StringWriter` (text appended by `Write`).
+    Writer(RefCell<String>),
+    /// A `Queue<T>` (front first) or a `Stack<T>` (top last): true for a stack.
+    Queue(Ty, RefCell<std::collections::VecDeque<Value>>, bool),
+    /// An `IGrouping<K, T>` from `GroupBy`.
+    Grouping(Value, Vec<Value>),
     /// `Type` (from `typeof` / `GetType`).
     Type(Ty),
 }
 
-/// Dictionary storage: keys in order with an index.
+/// One key of an ordered sequence: the selector, whether descending, the comparer.
+pub type SortKey = (Value, bool, Option<&'static str>);
+
+/// Dictionary storage as .NET's `Dictionary`: entries in insertion order, except that a
+/// removed entry's slot is reused by the next insertion (last freed, first reused), which is
+/// the order enumeration shows.
 #[derive(Default, Debug)]
 pub struct Dict {
-    /// Entries in insertion order.
-    pub entries: Vec<(Value, Value)>,
+    slots: Vec<Option<(Value, Value)>>,
+    free: Vec<usize>,
     /// Whether string keys compare ignoring case.
     pub ignore_case: bool,
     index: HashMap<String, usize>,
@@ -129,7 +147,8 @@ impl Dict {
     /// An empty dictionary.
     pub fn new(ignore_case: bool) -> Self {
         Dict {
-            entries: Vec::new(),
+            slots: Vec::new(),
+            free: Vec::new(),
             ignore_case,
             index: HashMap::new(),
         }
@@ -137,56 +156,77 @@ impl Dict {
 
     fn key_text(&self, k: &Value) -> String {
         let t = key_of(k);
-        if self.ignore_case {
-            t.to_lowercase()
-        } else {
-            t
-        }
+        if self.ignore_case { t.to_lowercase() } else { t }
     }
 
-    /// The position of a key.
+    /// The slot of a key.
     pub fn find(&self, k: &Value) -> Option<usize> {
         self.index.get(&self.key_text(k)).copied()
     }
 
     /// Reads a key.
     pub fn get(&self, k: &Value) -> Option<&Value> {
-        self.find(k).map(|i| &self.entries[i].1)
+        self.find(k).and_then(|i| self.slots[i].as_ref()).map(|(_, v)| v)
     }
 
     /// Sets a key (adds or replaces).
     pub fn set(&mut self, k: Value, v: Value) {
         match self.find(&k) {
-            Some(i) => self.entries[i].1 = v,
+            Some(i) => {
+                if let Some(e) = self.slots[i].as_mut() {
+                    e.1 = v;
+                }
+            }
             None => {
                 let t = self.key_text(&k);
-                self.index.insert(t, self.entries.len());
-                self.entries.push((k, v));
+                let i = match self.free.pop() {
+                    Some(i) => {
+                        self.slots[i] = Some((k, v));
+                        i
+                    }
+                    None => {
+                        self.slots.push(Some((k, v)));
+                        self.slots.len() - 1
+                    }
+                };
+                self.index.insert(t, i);
             }
         }
     }
 
     /// Removes a key.
     pub fn remove(&mut self, k: &Value) -> bool {
-        match self.find(k) {
+        let t = self.key_text(k);
+        match self.index.remove(&t) {
             Some(i) => {
-                self.entries.remove(i);
-                self.reindex();
+                self.slots[i] = None;
+                self.free.push(i);
                 true
             }
             None => false,
         }
     }
 
-    fn reindex(&mut self) {
-        let texts: Vec<String> = self.entries.iter().map(|(k, _)| self.key_text(k)).collect();
-        self.index = texts.into_iter().enumerate().map(|(i, t)| (t, i)).collect();
-    }
-
     /// Removes every entry.
     pub fn clear(&mut self) {
-        self.entries.clear();
+        self.slots.clear();
+        self.free.clear();
         self.index.clear();
+    }
+
+    /// The entries in enumeration order.
+    pub fn pairs(&self) -> Vec<(Value, Value)> {
+        self.slots.iter().flatten().cloned().collect()
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// Whether there are no entries.
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
     }
 }
 
@@ -205,6 +245,8 @@ pub struct Exception {
     pub ty: Rc<str>,
     /// The message.
     pub message: String,
+    /// `InnerException`.
+    pub inner: Option<Box<Exception>>,
 }
 
 impl Exception {
@@ -213,6 +255,7 @@ impl Exception {
         Exception {
             ty: Rc::from(ty),
             message: message.into(),
+            inner: None,
         }
     }
 

@@ -274,12 +274,11 @@ fn items(v: &Value) -> Option<Vec<Value>> {
     match v {
         Value::Array(a) => Some(a.items.borrow().clone()),
         Value::Obj(o) => match &**o {
-            Obj::List(_, i) | Obj::Set(_, i) => Some(i.borrow().clone()),
+            Obj::List(_, i) | Obj::Set(_, i, _) => Some(i.borrow().clone()),
             Obj::Seq(_, i) => Some(i.clone()),
             Obj::Dict(_, _, d) => Some(
                 d.borrow()
-                    .entries
-                    .iter()
+                    .pairs().into_iter()
                     .map(|(k, v)| Value::Pair(Rc::new((k.clone(), v.clone()))))
                     .collect(),
             ),
@@ -360,7 +359,7 @@ fn type_name(v: &Value) -> String {
         Value::Obj(o) => match &**o {
             Obj::List(t, _) => format!("List<{}>", t.display(lib)),
             Obj::Dict(k, v, _) => format!("Dictionary<{}, {}>", k.display(lib), v.display(lib)),
-            Obj::Set(t, _) => format!("HashSet<{}>", t.display(lib)),
+            Obj::Set(t, _, _) => format!("HashSet<{}>", t.display(lib)),
             _ => String::new(),
         },
         _ => String::new(),

@@ -757,7 +757,11 @@ impl Checker<'_> {
             }
             // Tie breaks: non-generic over generic, normal over expanded `params`, fewer
             // defaults.
+            let params_in = |bi: &Binding| -> usize {
+                self.lib.member(bi.member).params.iter().filter(|p| matches!(p.ty, Ty::Param(_)) || p.ty.has_params() && delegate_result_is_param(&p.ty)).count()
+            };
             (!a.generic && b.generic)
+                || (a.generic && b.generic && params_in(a) < params_in(b))
                 || (!a.expanded && b.expanded)
                 || (a.generic == b.generic
                     && a.expanded == b.expanded
@@ -1305,4 +1309,10 @@ fn plain_arg(e: ast::Expr) -> ast::Arg {
         value: ArgValue::Expr(e),
         span,
     }
+}
+
+/// Whether a delegate type's last type argument (its result) is a bare type parameter, as in
+/// `Func<TSource, TResult>`: less specific than `Func<TSource, int>`.
+fn delegate_result_is_param(t: &Ty) -> bool {
+    matches!(t, Ty::Named(_, args) if matches!(args.last(), Some(Ty::Param(_))) && args.len() > 1)
 }

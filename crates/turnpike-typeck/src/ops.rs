@@ -792,8 +792,8 @@ impl Checker<'_> {
                 return self.poisoned(span);
             }
         };
-        let a = self.coerce(a, &ty);
-        let b = self.coerce(b, &ty);
+        let a = if matches!(a.kind, ExprKind::Throw(_)) { Expr { ty: ty.clone(), ..a } } else { self.coerce(a, &ty) };
+        let b = if matches!(b.kind, ExprKind::Throw(_)) { Expr { ty: ty.clone(), ..b } } else { self.coerce(b, &ty) };
         Expr {
             kind: ExprKind::Cond(Box::new(c), Box::new(a), Box::new(b)),
             ty,
@@ -924,7 +924,7 @@ fn const_int(e: &Expr) -> Option<i128> {
         ExprKind::Const(Const::Int(v)) => Some(i128::from(*v)),
         ExprKind::Const(Const::Long(v)) => Some(i128::from(*v)),
         ExprKind::Const(Const::UInt(v)) => Some(i128::from(*v)),
-        ExprKind::Convert(turnpike_ir::ir::Conv::Numeric(_, _), inner) => const_int(inner),
+        ExprKind::Convert(Conv::Numeric(_, _), inner) => const_int(inner),
         _ => None,
     }
 }

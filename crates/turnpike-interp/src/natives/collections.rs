@@ -20,12 +20,16 @@ pub fn enumerate(it: &mut Interp, v: &Value) -> Result<Vec<Value>, Exception> {
         Value::Str(s) => s.encode_utf16().map(Value::Char).collect(),
         Value::Array(a) => a.items.borrow().clone(),
         Value::Obj(o) => match &**o {
-            Obj::List(_, items) | Obj::Set(_, items) => items.borrow().clone(),
-            Obj::Seq(_, items) | Obj::Matches(items) => items.clone(),
+            Obj::List(_, items) | Obj::Set(_, items, _) => items.borrow().clone(),
+            Obj::Seq(_, items) | Obj::Matches(items) | Obj::Grouping(_, items) => items.clone(),
+            Obj::Sorted(_, _, items) => items.clone(),
+            Obj::Queue(_, items, stack) => {
+                let v: Vec<Value> = items.borrow().iter().cloned().collect();
+                if *stack { v.into_iter().rev().collect() } else { v }
+            }
             Obj::Dict(_, _, d) => d
                 .borrow()
-                .entries
-                .iter()
+                .pairs().into_iter()
                 .map(|(k, v)| Value::Pair(Rc::new((k.clone(), v.clone()))))
                 .collect(),
             Obj::Groups(m) => (0..m.group_count())
@@ -45,7 +49,7 @@ pub fn enumerate(it: &mut Interp, v: &Value) -> Result<Vec<Value>, Exception> {
 fn host_entries(_it: &mut Interp, h: &HostRef) -> Result<Vec<(Value, Value)>, Exception> {
     let strs = |vs: &Vec<String>| Value::array(Ty::String, vs.iter().map(Value::str).collect());
     Ok(match h {
-        HostRef::Variables(ctx) => ctx.variables.borrow().entries.clone(),
+        HostRef::Variables(ctx) => ctx.variables.borrow().pairs(),
         HostRef::Headers(ctx, resp) => {
             let m = if *resp { &ctx.response } else { &ctx.request };
             m.headers
@@ -132,7 +136,7 @@ fn with_dict<R>(v: &Value, f: impl FnOnce(&RefCell<Dict>) -> R) -> Result<R, Exc
 fn list_items(v: &Value) -> Result<&RefCell<Vec<Value>>, Exception> {
     match v {
         Value::Obj(o) => match &**o {
-            Obj::List(_, items) | Obj::Set(_, items) => {
+            Obj::List(_, items) | Obj::Set(_, items, _) => {
                 // SAFETY-free trick: extend the borrow through the Rc held by the caller.
                 Ok(unsafe_free_ref(items))
             }
@@ -312,20 +316,40 @@ fn single(it: &mut Interp, c: &mut Call<'_>, or_default: bool) -> Result<Value, 
     }
 }
 
-fn order_by(it: &mut Interp, c: &mut Call<'_>, desc: bool) -> Result<Value, Exception> {
-    let xs = source(it, c)?;
+/// `OrderBy` starts a sort; `ThenBy` adds a key to the sort of an ordered sequence. The
+/// result remembers its source and keys so that later keys break ties of earlier ones.
+fn order_by(it: &mut Interp, c: &mut Call<'_>, desc: bool, then: bool) -> Result<Value, Exception> {
     let f = c.arg(1).clone();
-    let mut keyed = Vec::with_capacity(xs.len());
-    for x in xs {
-        let k = call_fn(it, &f, vec![x.clone()])?;
-        keyed.push((k, x));
+    let cmp = comparer_of(c);
+    let (src, mut keys) = match (then, c.arg(0)) {
+        (true, Value::Obj(o)) => match &**o {
+            Obj::Sorted(src, keys, _) => (src.clone(), keys.clone()),
+            _ => (source(it, c)?, Vec::new()),
+        },
+        _ => (source(it, c)?, Vec::new()),
+    };
+    keys.push((f, desc, cmp));
+    let mut keyed: Vec<(Vec<Value>, Value)> = Vec::with_capacity(src.len());
+    for x in &src {
+        let mut ks = Vec::with_capacity(keys.len());
+        for (kf, _, _) in &keys {
+            ks.push(call_fn(it, kf, vec![x.clone()])?);
+        }
+        keyed.push((ks, x.clone()));
     }
     // Stable, as LINQ's sort is.
     keyed.sort_by(|a, b| {
-        let o = compare(&a.0, &b.0);
-        if desc { o.reverse() } else { o }
+        for (i, (_, desc, cmp)) in keys.iter().enumerate() {
+            let o = compare_with(&a.0[i], &b.0[i], *cmp);
+            let o = if *desc { o.reverse() } else { o };
+            if o != Ordering::Equal {
+                return o;
+            }
+        }
+        Ordering::Equal
     });
-    Ok(seq(c, keyed.into_iter().map(|(_, x)| x).collect()))
+    let sorted: Vec<Value> = keyed.into_iter().map(|(_, x)| x).collect();
+    Ok(Value::obj(Obj::Sorted(src, keys, sorted)))
 }
 
 fn min_max(it: &mut Interp, c: &mut Call<'_>, max: bool) -> Result<Value, Exception> {
@@ -390,9 +414,42 @@ fn to_dict(it: &mut Interp, c: &mut Call<'_>) -> Result<Value, Exception> {
 }
 
 fn distinct(xs: Vec<Value>) -> Vec<Value> {
+    distinct_by(xs, None)
+}
+
+/// The comparer among a call's arguments, if any.
+fn comparer_of(c: &Call<'_>) -> Option<&'static str> {
+    c.args.iter().find_map(|a| match a {
+        Value::Obj(o) => match &**o {
+            Obj::Comparer(k) => Some(*k),
+            _ => None,
+        },
+        _ => None,
+    })
+}
+
+/// Equality under a `StringComparer` (value equality without one).
+pub fn equals_with(a: &Value, b: &Value, cmp: Option<&str>) -> bool {
+    match (cmp, a, b) {
+        (Some(k), Value::Str(x), Value::Str(y)) if k.ends_with("IgnoreCase") => x.to_uppercase() == y.to_uppercase(),
+        _ => convert::object_equals(a, b),
+    }
+}
+
+/// Ordering under a `StringComparer` (the default comparer without one).
+pub fn compare_with(a: &Value, b: &Value, cmp: Option<&str>) -> Ordering {
+    match (cmp, a, b) {
+        (Some("Ordinal"), Value::Str(x), Value::Str(y)) => x.encode_utf16().cmp(y.encode_utf16()),
+        (Some("OrdinalIgnoreCase"), Value::Str(x), Value::Str(y)) => x.to_uppercase().encode_utf16().cmp(y.to_uppercase().encode_utf16()),
+        (Some(k), Value::Str(x), Value::Str(y)) if k.ends_with("IgnoreCase") => x.to_lowercase().cmp(&y.to_lowercase()),
+        _ => compare(a, b),
+    }
+}
+
+fn distinct_by(xs: Vec<Value>, cmp: Option<&str>) -> Vec<Value> {
     let mut out: Vec<Value> = Vec::new();
     for x in xs {
-        if !out.iter().any(|y| convert::object_equals(&x, y)) {
+        if !out.iter().any(|y| equals_with(&x, y, cmp)) {
             out.push(x);
         }
     }
@@ -415,7 +472,7 @@ fn group_by(it: &mut Interp, c: &mut Call<'_>) -> Result<Value, Exception> {
     }
     let vals = groups
         .into_iter()
-        .map(|(k, items)| Value::Pair(Rc::new((k, Value::obj(Obj::Seq(Ty::Object, items))))))
+        .map(|(k, items)| Value::obj(Obj::Grouping(k, items)))
         .collect();
     Ok(seq(c, vals))
 }
@@ -432,12 +489,11 @@ fn new_list(it: &mut Interp, c: &mut Call<'_>) -> Result<Value, Exception> {
 fn new_dict(it: &mut Interp, c: &mut Call<'_>) -> Result<Value, Exception> {
     let k = c.targs.first().cloned().unwrap_or(Ty::Object);
     let v = c.targs.get(1).cloned().unwrap_or(Ty::Object);
-    let ic = c
-        .args
-        .iter()
-        .any(|a| matches!(a, Value::Str(s) if s.contains("IgnoreCase")));
+    let ic = comparer_of(c).is_some_and(|k| k.ends_with("IgnoreCase"));
     let mut d = Dict::new(ic);
-    if let Some(src @ Value::Obj(_)) = c.args.first() {
+    if let Some(src @ Value::Obj(o)) = c.args.first()
+        && !matches!(&**o, Obj::Comparer(_))
+    {
         for p in enumerate(it, &src.clone())? {
             if let Value::Pair(p) = p {
                 d.set(p.0.clone(), p.1.clone());
@@ -448,10 +504,12 @@ fn new_dict(it: &mut Interp, c: &mut Call<'_>) -> Result<Value, Exception> {
 }
 
 fn index_check(len: usize, i: i64, param: &str) -> Result<usize, Exception> {
-    usize::try_from(i)
-        .ok()
-        .filter(|i| *i < len)
-        .ok_or_else(|| Exception::range(param))
+    usize::try_from(i).ok().filter(|i| *i < len).ok_or_else(|| {
+        Exception::new(
+            "ArgumentOutOfRangeException",
+            format!("Index was out of range. Must be non-negative and less than the size of the collection. (Parameter '{param}')"),
+        )
+    })
 }
 
 pub(crate) fn register(r: &mut Registry) {
@@ -573,7 +631,12 @@ pub(crate) fn register(r: &mut Registry) {
     });
     r.insert("List.Sort/*", |it, c| {
         let mut items = list_items(&c.recv)?.borrow().clone();
-        if let Some(f) = c.args.first().cloned() {
+        if let Some(Value::Obj(o)) = c.args.first()
+            && let Obj::Comparer(k) = &**o
+        {
+            let k = *k;
+            items.sort_by(|a, b| compare_with(a, b, Some(k)));
+        } else if let Some(f) = c.args.first().cloned() {
             let mut err = None;
             items.sort_by(|a, b| match call_fn(it, &f, vec![a.clone(), b.clone()]) {
                 Ok(v) => as_i64(&v).cmp(&0),
@@ -643,35 +706,33 @@ pub(crate) fn register(r: &mut Registry) {
     // HashSet<T>
     r.insert("HashSet.new/*", |it, c| {
         let elem = c.targs.first().cloned().unwrap_or(Ty::Object);
+        let cmp = comparer_of(c);
         let items = match c.arg(0) {
             Value::Null => Vec::new(),
-            v => distinct(enumerate(it, &v.clone())?),
+            Value::Obj(o) if matches!(&**o, Obj::Comparer(_)) => Vec::new(),
+            v => distinct_by(enumerate(it, &v.clone())?, cmp),
         };
-        Ok(Value::obj(Obj::Set(elem, RefCell::new(items))))
+        Ok(Value::obj(Obj::Set(elem, RefCell::new(items), cmp)))
     });
     r.insert("HashSet.Add/*", |_, c| {
+        let cmp = set_comparer(&c.recv);
         let mut items = list_items(&c.recv)?.borrow_mut();
-        if items.iter().any(|x| convert::object_equals(x, c.arg(0))) {
+        if items.iter().any(|x| equals_with(x, c.arg(0), cmp)) {
             return Ok(Value::Bool(false));
         }
         items.push(c.arg(0).clone());
         Ok(Value::Bool(true))
     });
     r.insert("HashSet.Contains/*", |_, c| {
-        Ok(Value::Bool(
-            list_items(&c.recv)?
-                .borrow()
-                .iter()
-                .any(|x| convert::object_equals(x, c.arg(0))),
-        ))
+        let cmp = set_comparer(&c.recv);
+        Ok(Value::Bool(list_items(&c.recv)?.borrow().iter().any(|x| equals_with(x, c.arg(0), cmp))))
     });
-    r.insert("HashSet.Count", |_, c| {
-        Ok(Value::Int(list_items(&c.recv)?.borrow().len() as i32))
-    });
+    r.insert("HashSet.Count", |_, c| Ok(Value::Int(list_items(&c.recv)?.borrow().len() as i32)));
     r.insert("HashSet.Remove/*", |_, c| {
+        let cmp = set_comparer(&c.recv);
         let mut items = list_items(&c.recv)?.borrow_mut();
         let before = items.len();
-        items.retain(|x| !convert::object_equals(x, c.arg(0)));
+        items.retain(|x| !equals_with(x, c.arg(0), cmp));
         Ok(Value::Bool(items.len() != before))
     });
     // Dictionaries (concrete and the interfaces context uses).
@@ -795,6 +856,10 @@ pub(crate) fn register(r: &mut Registry) {
     r.insert("KeyValuePair.new/*", |_, c| {
         Ok(Value::Pair(Rc::new((c.arg(0).clone(), c.arg(1).clone()))))
     });
+    r.insert("KeyValuePair.ToString/*", |it, c| {
+        let v = c.recv.clone();
+        convert::to_string(it, &v).map(Value::str)
+    });
     r.insert("KeyValuePair.Key", |_, c| match &c.recv {
         Value::Pair(p) => Ok(p.0.clone()),
         _ => Err(Exception::null_ref()),
@@ -824,6 +889,7 @@ pub(crate) fn register(r: &mut Registry) {
         Ok(xs[i].clone())
     });
     linq(r);
+    register_queues(r);
 }
 
 fn linq(r: &mut Registry) {
@@ -941,17 +1007,14 @@ fn linq(r: &mut Registry) {
         }
         Ok(seq(c, out))
     });
-    r.insert("Enumerable.OrderBy/*", |it, c| order_by(it, c, false));
-    r.insert("Enumerable.OrderByDescending/*", |it, c| {
-        order_by(it, c, true)
-    });
-    r.insert("Enumerable.ThenBy/*", |it, c| order_by(it, c, false));
-    r.insert("Enumerable.ThenByDescending/*", |it, c| {
-        order_by(it, c, true)
-    });
+    r.insert("Enumerable.OrderBy/*", |it, c| order_by(it, c, false, false));
+    r.insert("Enumerable.OrderByDescending/*", |it, c| order_by(it, c, true, false));
+    r.insert("Enumerable.ThenBy/*", |it, c| order_by(it, c, false, true));
+    r.insert("Enumerable.ThenByDescending/*", |it, c| order_by(it, c, true, true));
     r.insert("Enumerable.Distinct/*", |it, c| {
         let xs = source(it, c)?;
-        Ok(seq(c, distinct(xs)))
+        let cmp = comparer_of(c);
+        Ok(seq(c, distinct_by(xs, cmp)))
     });
     r.insert("Enumerable.Reverse/*", |it, c| {
         let mut xs = source(it, c)?;
@@ -998,9 +1061,46 @@ fn linq(r: &mut Registry) {
     });
     r.insert("Enumerable.Contains/*", |it, c| {
         let xs = source(it, c)?;
-        Ok(Value::Bool(
-            xs.iter().any(|x| convert::object_equals(x, c.arg(1))),
-        ))
+        let cmp = comparer_of(c);
+        Ok(Value::Bool(xs.iter().any(|x| equals_with(x, c.arg(1), cmp))))
+    });
+    for owner in ["ICollection", "IList", "ISet", "IReadOnlyCollection"] {
+        r.insert(Box::leak(format!("{owner}.Contains/*").into_boxed_str()), |it, c| {
+            let v = c.recv.clone();
+            let xs = enumerate(it, &v)?;
+            Ok(Value::Bool(xs.iter().any(|x| convert::object_equals(x, c.arg(0)))))
+        });
+    }
+    r.insert("IGrouping.Key", |_, c| match &c.recv {
+        Value::Obj(o) => match &**o {
+            Obj::Grouping(k, _) => Ok(k.clone()),
+            _ => Err(Exception::null_ref()),
+        },
+        _ => Err(Exception::null_ref()),
+    });
+    for name in ["Ordinal", "OrdinalIgnoreCase", "InvariantCulture", "InvariantCultureIgnoreCase", "CurrentCulture", "CurrentCultureIgnoreCase"] {
+        r.insert(Box::leak(format!("StringComparer.{name}").into_boxed_str()), |_, c| {
+            let k: &'static str = match c.member.name.as_str() {
+                "Ordinal" => "Ordinal",
+                "OrdinalIgnoreCase" => "OrdinalIgnoreCase",
+                "InvariantCulture" => "InvariantCulture",
+                "InvariantCultureIgnoreCase" => "InvariantCultureIgnoreCase",
+                "CurrentCultureIgnoreCase" => "CurrentCultureIgnoreCase",
+                _ => "CurrentCulture",
+            };
+            Ok(Value::obj(Obj::Comparer(k)))
+        });
+    }
+    r.insert("StringComparer.Equals/*", |_, c| {
+        let k = this_comparer(c);
+        if c.len() == 2 {
+            return Ok(Value::Bool(equals_with(c.arg(0), c.arg(1), k)));
+        }
+        Ok(Value::Bool(convert::object_equals(&c.recv, c.arg(0))))
+    });
+    r.insert("StringComparer.Compare/*", |_, c| {
+        let k = this_comparer(c);
+        Ok(Value::Int(compare_with(c.arg(0), c.arg(1), k) as i32))
     });
     r.insert("Enumerable.Sum/*", |it, c| {
         let xs = source(it, c)?;
@@ -1066,10 +1166,7 @@ fn linq(r: &mut Registry) {
     r.insert("Enumerable.ToDictionary/*", to_dict);
     r.insert("Enumerable.ToHashSet/*", |it, c| {
         let xs = source(it, c)?;
-        Ok(Value::obj(Obj::Set(
-            result_elem(c),
-            RefCell::new(distinct(xs)),
-        )))
+        Ok(Value::obj(Obj::Set(result_elem(c), RefCell::new(distinct(xs)), None)))
     });
     r.insert("Enumerable.GroupBy/*", group_by);
     r.insert("Enumerable.Zip/*", |it, c| {
@@ -1148,4 +1245,99 @@ fn linq(r: &mut Registry) {
         }
         Ok(seq(c, vec![c.arg(0).clone(); n as usize]))
     });
+}
+
+fn this_comparer(c: &Call<'_>) -> Option<&'static str> {
+    match &c.recv {
+        Value::Obj(o) => match &**o {
+            Obj::Comparer(k) => Some(*k),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn queue_of(v: &Value) -> Result<&Obj, Exception> {
+    match v {
+        Value::Obj(o) if matches!(&**o, Obj::Queue(..)) => Ok(o),
+        Value::Null => Err(Exception::null_ref()),
+        _ => Err(Exception::invalid_op("not a queue or stack")),
+    }
+}
+
+fn empty(stack: bool) -> Exception {
+    Exception::invalid_op(if stack { "Stack empty." } else { "Queue empty." })
+}
+
+/// `Queue<T>` and `Stack<T>`.
+pub(crate) fn register_queues(r: &mut Registry) {
+    for (t, stack) in [("Queue", false), ("Stack", true)] {
+        let k = |s: &str| -> &'static str { Box::leak(format!("{t}.{s}").into_boxed_str()) };
+        let _ = stack;
+        r.insert(k("new/*"), |it, c| {
+            let elem = c.targs.first().cloned().unwrap_or(Ty::Object);
+            let stack = it.lib.ty(c.member.owner).name == "Stack";
+            let items: std::collections::VecDeque<Value> = match c.arg(0) {
+                v @ (Value::Array(_) | Value::Obj(_)) => enumerate(it, &v.clone())?.into(),
+                _ => std::collections::VecDeque::new(),
+            };
+            Ok(Value::obj(Obj::Queue(elem, RefCell::new(items), stack)))
+        });
+        r.insert(k("Count"), |_, c| match queue_of(&c.recv)? {
+            Obj::Queue(_, q, _) => Ok(Value::Int(q.borrow().len() as i32)),
+            _ => Err(Exception::null_ref()),
+        });
+        for name in ["Enqueue/*", "Push/*"] {
+            r.insert(k(name), |_, c| match queue_of(&c.recv)? {
+                Obj::Queue(_, q, _) => {
+                    q.borrow_mut().push_back(c.arg(0).clone());
+                    Ok(Value::Null)
+                }
+                _ => Err(Exception::null_ref()),
+            });
+        }
+        for name in ["Dequeue/*", "Pop/*"] {
+            r.insert(k(name), |_, c| match queue_of(&c.recv)? {
+                Obj::Queue(_, q, stack) => {
+                    let v = if *stack { q.borrow_mut().pop_back() } else { q.borrow_mut().pop_front() };
+                    v.ok_or_else(|| empty(*stack))
+                }
+                _ => Err(Exception::null_ref()),
+            });
+        }
+        r.insert(k("Peek/*"), |_, c| match queue_of(&c.recv)? {
+            Obj::Queue(_, q, stack) => {
+                let q = q.borrow();
+                let v = if *stack { q.back() } else { q.front() };
+                v.cloned().ok_or_else(|| empty(*stack))
+            }
+            _ => Err(Exception::null_ref()),
+        });
+        r.insert(k("Clear/*"), |_, c| match queue_of(&c.recv)? {
+            Obj::Queue(_, q, _) => {
+                q.borrow_mut().clear();
+                Ok(Value::Null)
+            }
+            _ => Err(Exception::null_ref()),
+        });
+        r.insert(k("Contains/*"), |_, c| match queue_of(&c.recv)? {
+            Obj::Queue(_, q, _) => Ok(Value::Bool(q.borrow().iter().any(|x| convert::object_equals(x, c.arg(0))))),
+            _ => Err(Exception::null_ref()),
+        });
+        r.insert(k("ToArray/*"), |it, c| {
+            let v = c.recv.clone();
+            let elem = c.targs.first().cloned().unwrap_or(Ty::Object);
+            Ok(Value::array(elem, enumerate(it, &v)?))
+        });
+    }
+}
+
+fn set_comparer(v: &Value) -> Option<&'static str> {
+    match v {
+        Value::Obj(o) => match &**o {
+            Obj::Set(_, _, k) => *k,
+            _ => None,
+        },
+        _ => None,
+    }
 }

@@ -312,7 +312,13 @@ fn exception_ctor(it: &mut Interp, c: &mut Call<'_>) -> Result<Value, Exception>
     } else {
         msg
     };
-    Ok(Value::obj(Obj::Exception(Exception::new(&ty, msg))))
+    let mut e = Exception::new(&ty, msg);
+    if let Some(Value::Obj(o)) = c.args.last()
+        && let Obj::Exception(inner) = &**o
+    {
+        e.inner = Some(Box::new(inner.clone()));
+    }
+    Ok(Value::obj(Obj::Exception(e)))
 }
 
 fn default_message(ty: &str) -> String {
@@ -626,15 +632,57 @@ pub(crate) fn register(r: &mut Registry) {
                 convert::to_string(it, &v).map(Value::str)
             },
         );
-        r.insert(
-            Box::leak(format!("{t}.ParamName").into_boxed_str()),
-            |_, c| {
+        r.insert(Box::leak(format!("{t}.InnerException").into_boxed_str()), |_, c| {
+            Ok(this_exception(c)?.inner.map_or(Value::Null, |i| Value::obj(Obj::Exception(*i))))
+        });
+        r.insert(Box::leak(format!("{t}.ParamName").into_boxed_str()), |_, c| {
                 let m = this_exception(c)?.message;
                 Ok(m.rsplit_once("(Parameter '")
                     .map_or(Value::Null, |(_, p)| Value::str(p.trim_end_matches("')"))))
             },
         );
     }
+    // StringWriter
+    r.insert("StringWriter.new/*", |_, _| Ok(Value::obj(Obj::Writer(RefCell::new(String::new())))));
+    for name in ["Write/*", "WriteLine/*"] {
+        r.insert(Box::leak(format!("TextWriter.{name}").into_boxed_str()), |it, c| {
+            let Value::Obj(o) = c.recv.clone() else {
+                return Err(Exception::null_ref());
+            };
+            let Obj::Writer(w) = &*o else {
+                return Err(Exception::not_supported("only StringWriter can be written"));
+            };
+            let text = match (c.arg(0).clone(), c.len()) {
+                (Value::Str(f), n) if n > 1 => {
+                    let args = c.args[1..].to_vec();
+                    let args = match args.as_slice() {
+                        [Value::Array(a)] => a.items.borrow().clone(),
+                        _ => args,
+                    };
+                    crate::natives::strings::composite(it, &f, &args)?
+                }
+                (Value::Array(a), _) => a.items.borrow().iter().map(|x| match x {
+                    Value::Char(ch) => String::from_utf16_lossy(&[*ch]),
+                    _ => String::new(),
+                }).collect(),
+                (Value::Null, _) => String::new(),
+                (v, _) => convert::to_string(it, &v)?,
+            };
+            let mut w = w.borrow_mut();
+            w.push_str(&text);
+            if c.member.name == "WriteLine" {
+                w.push('\n');
+            }
+            Ok(Value::Null)
+        });
+    }
+    r.insert("TextWriter.Dispose/*", |_, _| Ok(Value::Null));
+    r.insert("TextWriter.Flush/*", |_, _| Ok(Value::Null));
+    r.insert("TextWriter.Close/*", |_, _| Ok(Value::Null));
+    r.insert("StringWriter.ToString/*", |it, c| {
+        let v = c.recv.clone();
+        convert::to_string(it, &v).map(Value::str)
+    });
     // Random
     r.insert("Random.new/*", |it, c| {
         let seed = if c.is_empty() {

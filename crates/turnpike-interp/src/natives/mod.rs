@@ -17,6 +17,7 @@ use crate::value::{Exception, Value};
 
 pub mod collections;
 pub mod context;
+pub mod crypto;
 pub mod dates;
 pub mod misc;
 pub mod numbers;
@@ -118,6 +119,7 @@ fn registry() -> Registry {
     regex::register(&mut r);
     misc::register(&mut r);
     context::register(&mut r);
+    crypto::register(&mut r);
     r
 }
 
@@ -134,6 +136,7 @@ pub fn table(lib: &'static Library) -> &'static Natives {
             let base = format!("{owner}.{}", m.name);
             let find = |prefix: &str| {
                 r.get(format!("{prefix}{}", m.key).as_str())
+                    .or_else(|| r.get(format!("{prefix}{base}").as_str()))
                     .or_else(|| r.get(format!("{prefix}{base}/{n}").as_str()))
                     .or_else(|| r.get(format!("{prefix}{base}/*").as_str()))
                     .copied()

@@ -118,6 +118,9 @@ fn compare_to(c: &mut Call<'_>) -> Result<Value, Exception> {
     if b.is_null() {
         return Ok(Value::Int(1));
     }
+    if let (Value::Char(x), Value::Char(y)) = (a, b) {
+        return Ok(Value::Int(i32::from(*x) - i32::from(*y)));
+    }
     let o = match (a, b) {
         (Value::Decimal(x), Value::Decimal(y)) => x.cmp(y),
         (Value::Double(_) | Value::Float(_), _) | (_, Value::Double(_) | Value::Float(_)) => {

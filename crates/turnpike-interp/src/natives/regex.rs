@@ -73,17 +73,14 @@ fn translate(pattern: &str, options: i64) -> String {
     if options & 32 != 0 {
         flags.push('x');
     }
-    if flags.is_empty() {
-        pattern.to_string()
-    } else {
-        format!("(?{flags}){pattern}")
-    }
+        let pattern = if options & 2 == 0 { dollar_before_final_newline(pattern) } else { pattern.to_string() };
+    if flags.is_empty() { pattern } else { format!("(?{flags}){pattern}") }
 }
 
 fn compile(pattern: &str, options: i64) -> Result<Rc<RegexObj>, Exception> {
     let re = fancy_regex::Regex::new(&translate(pattern, options)).map_err(|e| {
         Exception::new(
-            "ArgumentException",
+            "RegexParseException",
             format!("Invalid pattern '{pattern}' at offset 0. {e}"),
         )
     })?;
@@ -109,15 +106,18 @@ fn match_at(
         r.re.captures_from_pos(input, start)
             .map_err(|_| timeout())?;
     Ok(caps.map(|c| {
-        let names: Vec<String> =
-            r.re.capture_names()
-                .enumerate()
-                .map(|(i, n)| n.map_or_else(|| i.to_string(), str::to_string))
-                .collect();
+        // .NET numbers unnamed groups first, then named ones, each in order.
+        let raw: Vec<Option<&str>> = r.re.capture_names().collect();
+        let mut order: Vec<usize> = vec![0];
+        order.extend((1..raw.len()).filter(|i| raw[*i].is_none()));
+        order.extend((1..raw.len()).filter(|i| raw[*i].is_some()));
+        let names: Vec<String> = order
+            .iter()
+            .enumerate()
+            .map(|(pos, i)| raw[*i].map_or_else(|| pos.to_string(), str::to_string))
+            .collect();
         MatchObj {
-            groups: (0..c.len())
-                .map(|i| c.get(i).map(|m| (m.start(), m.end())))
-                .collect(),
+            groups: order.iter().map(|i| c.get(*i).map(|m| (m.start(), m.end()))).collect(),
             names,
             input: input.clone(),
             regex: Some(r.clone()),
@@ -488,4 +488,32 @@ pub(crate) fn register(r: &mut Registry) {
         _ => Err(Exception::null_ref()),
     });
     let _ = units;
+}
+
+/// .NET's `$` (without `RegexOptions.Multiline`) also matches before a final `\n`.
+fn dollar_before_final_newline(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len() + 8);
+    let mut chars = pattern.chars();
+    let mut in_class = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                out.push(c);
+                if let Some(n) = chars.next() {
+                    out.push(n);
+                }
+            }
+            '[' if !in_class => {
+                in_class = true;
+                out.push(c);
+            }
+            ']' if in_class => {
+                in_class = false;
+                out.push(c);
+            }
+            '$' if !in_class => out.push_str("(?=\n?\\z)"),
+            c => out.push(c),
+        }
+    }
+    out
 }

@@ -44,6 +44,10 @@ fn arg_int(c: &Call<'_>, i: usize) -> i64 {
 
 /// Upper case of one character, as the invariant culture maps it (one to one).
 pub fn upper_char(ch: char) -> char {
+    // The invariant culture keeps the Turkish dotless i and the long s.
+    if matches!(ch, '\u{131}' | '\u{17f}') {
+        return ch;
+    }
     let mut u = ch.to_uppercase();
     match (u.next(), u.next()) {
         (Some(x), None) => x,
@@ -382,6 +386,21 @@ fn pad(c: &mut Call<'_>, left: bool) -> Result<Value, Exception> {
 }
 
 fn starts_ends(c: &mut Call<'_>, end: bool) -> Result<Value, Exception> {
+    let culture = matches!(c.arg(0), Value::Str(_)) && !c.args.iter().any(|a| matches!(a, Value::Enum(_, 4 | 5)));
+    if culture {
+        // Culture-sensitive, as .NET's `StartsWith(string)`: canonically equivalent text
+        // matches and ignorable characters (zero-width spaces and joiners, soft hyphens)
+        // are skipped.
+        let ic = comparison_arg(c);
+        let prep = |s: &str| -> String {
+            use unicode_normalization::UnicodeNormalization;
+            let t: String = s.nfc().filter(|ch| !is_ignorable(*ch)).collect();
+            if ic { upper(&t) } else { t }
+        };
+        let s = prep(&c.this_str());
+        let n = prep(&c.req_str(0)?);
+        return Ok(Value::Bool(if end { s.ends_with(&n) } else { s.starts_with(&n) }));
+    }
     let s = units(&c.this_str());
     let n = needle(c.arg(0))?;
     let ic = comparison_arg(c);
@@ -737,11 +756,7 @@ pub(crate) fn register(r: &mut Registry) {
         Ok(Value::Int(h))
     });
     // char
-    r.insert("char.IsDigit/*", |_, c| {
-        char_pred(c, |ch| {
-            ch.is_ascii_digit() || (ch.is_numeric() && ch.to_digit(10).is_some())
-        })
-    });
+    r.insert("char.IsDigit/*", |_, c| char_pred(c, is_decimal_digit));
     r.insert("char.IsLetter/*", |_, c| char_pred(c, char::is_alphabetic));
     r.insert("char.IsLetterOrDigit/*", |_, c| {
         char_pred(c, char::is_alphanumeric)
@@ -788,6 +803,38 @@ pub(crate) fn register(r: &mut Registry) {
                 .map_or(-1.0, f64::from),
         )),
         _ => Ok(Value::Double(-1.0)),
+    });
+    r.insert("char.IsSurrogate/*", |_, c| Ok(Value::Bool(unit_at(c).is_some_and(|u| (0xD800..0xE000).contains(&u)))));
+    r.insert("char.IsHighSurrogate/*", |_, c| Ok(Value::Bool(unit_at(c).is_some_and(|u| (0xD800..0xDC00).contains(&u)))));
+    r.insert("char.IsLowSurrogate/*", |_, c| Ok(Value::Bool(unit_at(c).is_some_and(|u| (0xDC00..0xE000).contains(&u)))));
+    r.insert("char.ConvertFromUtf32/*", |_, c| {
+        let v = arg_int(c, 0);
+        match u32::try_from(v).ok().and_then(char::from_u32) {
+            Some(ch) => ret_str(ch.to_string()),
+            None => Err(Exception::new(
+                "ArgumentOutOfRangeException",
+                "A valid UTF32 value is between 0x000000 and 0x10ffff, inclusive, and should not include surrogate codepoint values (0x00d800 ~ 0x00dfff). (Parameter 'utf32')",
+            )),
+        }
+    });
+    r.insert("char.ConvertToUtf32/*", |_, c| {
+        let (hi, lo) = match (c.arg(0), c.arg(1)) {
+            (Value::Char(h), Value::Char(l)) => (*h, *l),
+            (Value::Str(s), i) => {
+                let u = units(s);
+                let i = usize::try_from(convert::as_i64(i)).map_err(|_| Exception::range("index"))?;
+                let h = *u.get(i).ok_or_else(|| Exception::range("index"))?;
+                if !(0xD800..0xDC00).contains(&h) {
+                    return Ok(Value::Int(i32::from(h)));
+                }
+                (h, u.get(i + 1).copied().unwrap_or(0))
+            }
+            _ => return Err(Exception::null_ref()),
+        };
+        if !(0xDC00..0xE000).contains(&lo) {
+            return Err(Exception::new("ArgumentException", "Found a high surrogate char without a following low surrogate."));
+        }
+        Ok(Value::Int(0x10000 + ((i32::from(hi) - 0xD800) << 10) + (i32::from(lo) - 0xDC00)))
     });
     r.insert("char.Parse/*", |_, c| {
         let s = c.req_str(0)?;
@@ -898,4 +945,25 @@ fn map_unit(u: u16, f: fn(char) -> char) -> u16 {
         }
         None => u,
     }
+}
+
+/// The `char` a `char.IsX(c)` / `char.IsX(s, i)` call looks at.
+fn unit_at(c: &Call<'_>) -> Option<u16> {
+    match (c.arg(0), c.arg(1)) {
+        (Value::Char(ch), _) => Some(*ch),
+        (Value::Str(s), i) => units(s).get(usize::try_from(convert::as_i64(i)).ok()?).copied(),
+        _ => None,
+    }
+}
+
+/// Unicode category Nd (decimal digits of every script), as `char.IsDigit`.
+fn is_decimal_digit(ch: char) -> bool {
+    ch.is_ascii_digit()
+        || (ch.is_numeric()
+            && !matches!(ch, '\u{b2}' | '\u{b3}' | '\u{b9}' | '\u{bc}'..='\u{be}' | '\u{2150}'..='\u{218b}' | '\u{2460}'..='\u{24ff}' | '\u{2070}'..='\u{209f}' | '\u{3007}' | '\u{3021}'..='\u{3029}'))
+}
+
+/// Characters a culture-sensitive comparison ignores.
+fn is_ignorable(ch: char) -> bool {
+    matches!(ch, '\u{ad}' | '\u{200b}'..='\u{200f}' | '\u{2060}'..='\u{2064}' | '\u{feff}')
 }
