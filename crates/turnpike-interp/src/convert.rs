@@ -246,7 +246,13 @@ pub fn type_name(lib: &Library, v: &Value) -> String {
             Obj::Sorted(..) => "OrderedEnumerable`2".into(),
             Obj::Hasher(a, _) => (*a).into(),
             Obj::Writer(_) => "StringWriter".into(),
-            Obj::Queue(_, _, stack) => if *stack { "Stack`1".into() } else { "Queue`1".into() },
+            Obj::Queue(_, _, stack) => {
+                if *stack {
+                    "Stack`1".into()
+                } else {
+                    "Queue`1".into()
+                }
+            }
         },
         _ => "Object".into(),
     }

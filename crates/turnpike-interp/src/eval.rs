@@ -459,6 +459,15 @@ impl Interp {
                 }
                 Ok(Value::obj(Obj::Anonymous(vals)))
             }
+            ExprKind::AnonymousField(x, i) => match self.eval(x)? {
+                Value::Obj(o) => match &*o {
+                    Obj::Anonymous(fields) => {
+                        Ok(fields.get(*i as usize).map_or(Value::Null, |f| f.1.clone()))
+                    }
+                    _ => Err(Exception::invalid_op("not an anonymous object")),
+                },
+                _ => Err(Exception::null_ref()),
+            },
             ExprKind::Is(x, t, bind) => {
                 let v = self.eval(x)?;
                 let ok = convert::is_instance(self.lib, &v, t);
@@ -751,7 +760,9 @@ pub fn exception_is(thrown: &str, caught: &str) -> bool {
     }
     let parent = |t: &str| -> Option<&'static str> {
         Some(match t {
-            "ArgumentNullException" | "ArgumentOutOfRangeException" | "RegexParseException" => "ArgumentException",
+            "ArgumentNullException" | "ArgumentOutOfRangeException" | "RegexParseException" => {
+                "ArgumentException"
+            }
             "DivideByZeroException" | "OverflowException" => "ArithmeticException",
             "KeyNotFoundException"
             | "IndexOutOfRangeException"

@@ -156,7 +156,11 @@ impl Dict {
 
     fn key_text(&self, k: &Value) -> String {
         let t = key_of(k);
-        if self.ignore_case { t.to_lowercase() } else { t }
+        if self.ignore_case {
+            t.to_lowercase()
+        } else {
+            t
+        }
     }
 
     /// The slot of a key.
@@ -166,7 +170,9 @@ impl Dict {
 
     /// Reads a key.
     pub fn get(&self, k: &Value) -> Option<&Value> {
-        self.find(k).and_then(|i| self.slots[i].as_ref()).map(|(_, v)| v)
+        self.find(k)
+            .and_then(|i| self.slots[i].as_ref())
+            .map(|(_, v)| v)
     }
 
     /// Sets a key (adds or replaces).

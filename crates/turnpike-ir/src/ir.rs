@@ -323,6 +323,8 @@ pub enum ExprKind {
     ArrayInit(Ty, Vec<Expr>),
     /// `new { a = 1, b = x }`
     NewAnonymous(Vec<(Rc<str>, Expr)>),
+    /// A property of an anonymous object, by position.
+    AnonymousField(Box<Expr>, u32),
     /// `e is T` (with an optional binding).
     Is(Box<Expr>, Ty, Option<LocalId>),
     /// `e as T`.

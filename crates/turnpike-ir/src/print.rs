@@ -305,6 +305,7 @@ impl Printer<'_> {
                     .collect();
                 format!("anon {}", f.join(" "))
             }
+            ExprKind::AnonymousField(x, i) => format!("field {i} {}", self.expr(x)),
             ExprKind::Is(x, t, bind) => {
                 let b = bind.map(|b| format!(" %{}", b.0)).unwrap_or_default();
                 format!("is {} {}{b}", self.ty(t), self.expr(x))

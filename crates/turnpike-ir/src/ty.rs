@@ -195,6 +195,8 @@ pub enum Ty {
     Param(u16),
     /// A lambda whose parameter types are not known yet (only while checking a call).
     Lambda(u32),
+    /// An anonymous type `new { a = 1, b = "x" }`: its properties in order.
+    Anonymous(std::sync::Arc<[(String, Ty)]>),
 }
 
 impl Ty {
@@ -318,6 +320,18 @@ impl fmt::Display for TyDisplay<'_> {
             }
             Ty::Param(i) => write!(f, "T{i}"),
             Ty::Lambda(_) => f.write_str("lambda"),
+            Ty::Anonymous(fields) => {
+                f.write_str("<anonymous type:")?;
+                for (i, (n, t)) in fields.iter().enumerate() {
+                    write!(
+                        f,
+                        "{} {} {n}",
+                        if i == 0 { "" } else { "," },
+                        t.display(lib)
+                    )?;
+                }
+                f.write_str(">")
+            }
         }
     }
 }

@@ -278,7 +278,8 @@ fn items(v: &Value) -> Option<Vec<Value>> {
             Obj::Seq(_, i) => Some(i.clone()),
             Obj::Dict(_, _, d) => Some(
                 d.borrow()
-                    .pairs().into_iter()
+                    .pairs()
+                    .into_iter()
                     .map(|(k, v)| Value::Pair(Rc::new((k.clone(), v.clone()))))
                     .collect(),
             ),
@@ -369,4 +370,178 @@ fn type_name(v: &Value) -> String {
 /// The type display of a `Ty` (re-exported for callers that print IR).
 pub fn ty_text(t: &Ty) -> String {
     t.display(turnpike_ir::Library::get()).to_string()
+}
+
+/// A realistic request `context` for smoke tests and benchmarks: a JSON POST with the headers,
+/// query, variables, subscription, user, product and API a gateway would fill in.
+pub fn sample_context() -> Context {
+    use turnpike_interp::context::Named;
+    let mut ctx = Context::default();
+    ctx.method = "POST".into();
+    ctx.url = Url::parse(
+        "https://api.contoso.com/orders/v1/orders/42?expand=items&api-version=2024-01-01",
+    );
+    ctx.original_url = ctx.url.clone();
+    ctx.ip_address = "203.0.113.7".into();
+    ctx.matched_parameters = vec![("orderId".into(), "42".into())];
+    let headers = [
+        ("Content-Type", "application/json"),
+        ("Accept", "application/json"),
+        (
+            "Authorization",
+            "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyIn0.c2ln",
+        ),
+        (
+            "Ocp-Apim-Subscription-Key",
+            "0123456789abcdef0123456789abcdef",
+        ),
+        ("User-Agent", "curl/8.5.0"),
+        ("X-Forwarded-For", "203.0.113.7"),
+        ("Cache-Control", "public, max-age=600"),
+        ("X-Correlation-Id", "5b4f2f0e-1d2c-4b8a-9d3e-7c6f5a4b3c2d"),
+    ];
+    ctx.request = Message {
+        headers: Headers(
+            headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), vec![v.to_string()]))
+                .collect(),
+        ),
+        body: Some(r#"{"id":42,"items":[{"sku":"A-1","qty":2}],"customer":{"name":"Ada"}}"#.into()),
+        status: 0,
+        reason: String::new(),
+    };
+    ctx.response = Message {
+        headers: Headers(vec![(
+            "Content-Type".into(),
+            vec!["application/json".into()],
+        )]),
+        body: Some(r#"{"status":"ok"}"#.into()),
+        status: 200,
+        reason: "OK".into(),
+    };
+    let named = |pairs: &[(&str, Value)]| Named {
+        props: pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
+    };
+    ctx.api = Some(named(&[
+        ("Id", Value::str("orders")),
+        ("Name", Value::str("Orders")),
+        ("Path", Value::str("orders/v1")),
+        ("Version", Value::str("v1")),
+        ("Revision", Value::str("1")),
+    ]));
+    ctx.operation = Some(named(&[
+        ("Id", Value::str("create-order")),
+        ("Name", Value::str("Create order")),
+        ("Method", Value::str("POST")),
+        ("UrlTemplate", Value::str("/orders/{orderId}")),
+    ]));
+    ctx.product = Some(named(&[
+        ("Id", Value::str("starter")),
+        ("Name", Value::str("Starter")),
+    ]));
+    ctx.subscription = Some(named(&[
+        ("Id", Value::str("sub-1")),
+        ("Name", Value::str("Ada's key")),
+        ("Key", Value::str("0123456789abcdef0123456789abcdef")),
+        ("PrimaryKey", Value::str("0123456789abcdef0123456789abcdef")),
+    ]));
+    ctx.user = Some(named(&[
+        ("Id", Value::str("ada")),
+        ("Email", Value::str("ada@example.com")),
+        ("FirstName", Value::str("Ada")),
+        ("LastName", Value::str("Lovelace")),
+    ]));
+    ctx.deployment = named(&[
+        ("Region", Value::str("West Europe")),
+        ("ServiceName", Value::str("contoso-apim")),
+        ("GatewayId", Value::str("self-hosted")),
+    ]);
+    ctx.request_id = 0x5b4f_2f0e_1d2c_4b8a_9d3e_7c6f_5a4b_3c2d;
+    {
+        let mut v = ctx.variables.borrow_mut();
+        for (k, val) in [
+            ("requestBody", Value::str(r#"{"id":42}"#)),
+            ("userId", Value::str("ada")),
+            ("tier", Value::str("gold")),
+            ("count", Value::Int(3)),
+            ("isAuthorized", Value::Bool(true)),
+        ] {
+            v.set(Value::str(k), val);
+        }
+    }
+    ctx
+}
+
+/// Every corpus expression that type-checks, compiled: `(file, code, body)`.
+pub fn compile_corpus(dir: &Path) -> Vec<(String, String, Body)> {
+    let mut out = Vec::new();
+    let Ok(files) = turnpike_syntax::files::policy_files(dir) else {
+        return out;
+    };
+    let mut map = turnpike_diagnostics::SourceMap::new();
+    for f in files {
+        let Ok(text) = std::fs::read_to_string(&f) else {
+            continue;
+        };
+        let id = map.add(f.display().to_string(), text.as_str());
+        let (doc, _) = turnpike_syntax::parse_document(id, &text);
+        for e in doc.expressions() {
+            let Some(body) = &e.body else { continue };
+            let checked = turnpike_typeck::check(body);
+            if !checked.has_errors() {
+                out.push((f.display().to_string(), e.code.clone(), checked.body));
+            }
+        }
+    }
+    out
+}
+
+/// Variables the expressions read (`context.Variables["x"]`, `GetValueOrDefault<T>("x")`),
+/// with values of the type each read expects, as earlier `set-variable` policies would have
+/// stored them.
+pub fn variables_read_by(codes: &[&str]) -> Vec<(String, Value)> {
+    let mut out: Vec<(String, Value)> = Vec::new();
+    for code in codes {
+        let mut rest = *code;
+        while let Some(i) = rest.find("Variables") {
+            let tail = &rest[i + "Variables".len()..];
+            let before = &rest[..i];
+            let (name, ty) = if let Some(t) = tail.strip_prefix("[\"") {
+                let name = t.split('"').next().unwrap_or_default();
+                let cast = before
+                    .trim_end_matches("context.")
+                    .rsplit('(')
+                    .next()
+                    .unwrap_or_default();
+                (name, cast.split(')').next().unwrap_or_default().to_string())
+            } else if let Some(t) = tail.strip_prefix(".GetValueOrDefault<") {
+                let ty = t.split('>').next().unwrap_or_default();
+                let name = t.split('"').nth(1).unwrap_or_default();
+                (name, ty.to_string())
+            } else if let Some(t) = tail.strip_prefix(".GetValueOrDefault(\"") {
+                (t.split('"').next().unwrap_or_default(), String::new())
+            } else {
+                ("", String::new())
+            };
+            if !name.is_empty() && !out.iter().any(|(n, _)| n == name) {
+                let v = match ty.as_str() {
+                    "int" => Value::Int(1),
+                    "long" => Value::Long(1),
+                    "bool" => Value::Bool(true),
+                    "double" => Value::Double(1.5),
+                    "DateTime" => Value::DateTime(
+                        DateTime::new(2024, 1, 15, 10, 0, 0, 0, Kind::Utc).unwrap_or(DateTime::MIN),
+                    ),
+                    _ => Value::str("value"),
+                };
+                out.push((name.to_string(), v));
+            }
+            rest = tail;
+        }
+    }
+    out
 }

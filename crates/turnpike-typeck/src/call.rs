@@ -220,6 +220,16 @@ impl Checker<'_> {
                 }
             }
         }
+        if bindings.is_empty() && self.is_context_type(&g.on) {
+            let on = self.ty_name(&g.on);
+            return self.unsupported(
+                span,
+                &format!(
+                    "this call of `{}` on `{on}`, whose element types APIM documents only loosely",
+                    g.name
+                ),
+            );
+        }
         if bindings.is_empty() {
             self.report_no_overload(&g, &pre, first_error, span);
             // Check lambdas for their own errors as far as possible.
@@ -758,7 +768,15 @@ impl Checker<'_> {
             // Tie breaks: non-generic over generic, normal over expanded `params`, fewer
             // defaults.
             let params_in = |bi: &Binding| -> usize {
-                self.lib.member(bi.member).params.iter().filter(|p| matches!(p.ty, Ty::Param(_)) || p.ty.has_params() && delegate_result_is_param(&p.ty)).count()
+                self.lib
+                    .member(bi.member)
+                    .params
+                    .iter()
+                    .filter(|p| {
+                        matches!(p.ty, Ty::Param(_))
+                            || p.ty.has_params() && delegate_result_is_param(&p.ty)
+                    })
+                    .count()
             };
             (!a.generic && b.generic)
                 || (a.generic && b.generic && params_in(a) < params_in(b))
@@ -1134,9 +1152,15 @@ impl Checker<'_> {
                     };
                     fields.push((Rc::from(name.as_str()), x));
                 }
+                let ty = Ty::Anonymous(
+                    fields
+                        .iter()
+                        .map(|(n, x): &(Rc<str>, Expr)| (n.to_string(), x.ty.clone()))
+                        .collect(),
+                );
                 Expr {
                     kind: ExprKind::NewAnonymous(fields),
-                    ty: Ty::Unknown,
+                    ty,
                     span,
                 }
             }

@@ -671,6 +671,16 @@ impl Checker<'_> {
                 }
             }
         }
+        if let Ty::Anonymous(fields) = &v.ty
+            && let Some(i) = fields.iter().position(|(n, _)| n == name)
+        {
+            let fty = fields[i].1.clone();
+            return Operand::Value(Expr {
+                kind: ExprKind::AnonymousField(Box::new(v), i as u32),
+                ty: fty,
+                span,
+            });
+        }
         let ty = v.ty.clone();
         let members = self.members_named(&ty, name);
         let mut methods = Vec::new();

@@ -792,8 +792,22 @@ impl Checker<'_> {
                 return self.poisoned(span);
             }
         };
-        let a = if matches!(a.kind, ExprKind::Throw(_)) { Expr { ty: ty.clone(), ..a } } else { self.coerce(a, &ty) };
-        let b = if matches!(b.kind, ExprKind::Throw(_)) { Expr { ty: ty.clone(), ..b } } else { self.coerce(b, &ty) };
+        let a = if matches!(a.kind, ExprKind::Throw(_)) {
+            Expr {
+                ty: ty.clone(),
+                ..a
+            }
+        } else {
+            self.coerce(a, &ty)
+        };
+        let b = if matches!(b.kind, ExprKind::Throw(_)) {
+            Expr {
+                ty: ty.clone(),
+                ..b
+            }
+        } else {
+            self.coerce(b, &ty)
+        };
         Expr {
             kind: ExprKind::Cond(Box::new(c), Box::new(a), Box::new(b)),
             ty,

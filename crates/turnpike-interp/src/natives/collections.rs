@@ -25,11 +25,16 @@ pub fn enumerate(it: &mut Interp, v: &Value) -> Result<Vec<Value>, Exception> {
             Obj::Sorted(_, _, items) => items.clone(),
             Obj::Queue(_, items, stack) => {
                 let v: Vec<Value> = items.borrow().iter().cloned().collect();
-                if *stack { v.into_iter().rev().collect() } else { v }
+                if *stack {
+                    v.into_iter().rev().collect()
+                } else {
+                    v
+                }
             }
             Obj::Dict(_, _, d) => d
                 .borrow()
-                .pairs().into_iter()
+                .pairs()
+                .into_iter()
                 .map(|(k, v)| Value::Pair(Rc::new((k.clone(), v.clone()))))
                 .collect(),
             Obj::Groups(m) => (0..m.group_count())
@@ -431,7 +436,9 @@ fn comparer_of(c: &Call<'_>) -> Option<&'static str> {
 /// Equality under a `StringComparer` (value equality without one).
 pub fn equals_with(a: &Value, b: &Value, cmp: Option<&str>) -> bool {
     match (cmp, a, b) {
-        (Some(k), Value::Str(x), Value::Str(y)) if k.ends_with("IgnoreCase") => x.to_uppercase() == y.to_uppercase(),
+        (Some(k), Value::Str(x), Value::Str(y)) if k.ends_with("IgnoreCase") => {
+            x.to_uppercase() == y.to_uppercase()
+        }
         _ => convert::object_equals(a, b),
     }
 }
@@ -440,8 +447,13 @@ pub fn equals_with(a: &Value, b: &Value, cmp: Option<&str>) -> bool {
 pub fn compare_with(a: &Value, b: &Value, cmp: Option<&str>) -> Ordering {
     match (cmp, a, b) {
         (Some("Ordinal"), Value::Str(x), Value::Str(y)) => x.encode_utf16().cmp(y.encode_utf16()),
-        (Some("OrdinalIgnoreCase"), Value::Str(x), Value::Str(y)) => x.to_uppercase().encode_utf16().cmp(y.to_uppercase().encode_utf16()),
-        (Some(k), Value::Str(x), Value::Str(y)) if k.ends_with("IgnoreCase") => x.to_lowercase().cmp(&y.to_lowercase()),
+        (Some("OrdinalIgnoreCase"), Value::Str(x), Value::Str(y)) => x
+            .to_uppercase()
+            .encode_utf16()
+            .cmp(y.to_uppercase().encode_utf16()),
+        (Some(k), Value::Str(x), Value::Str(y)) if k.ends_with("IgnoreCase") => {
+            x.to_lowercase().cmp(&y.to_lowercase())
+        }
         _ => compare(a, b),
     }
 }
@@ -725,9 +737,16 @@ pub(crate) fn register(r: &mut Registry) {
     });
     r.insert("HashSet.Contains/*", |_, c| {
         let cmp = set_comparer(&c.recv);
-        Ok(Value::Bool(list_items(&c.recv)?.borrow().iter().any(|x| equals_with(x, c.arg(0), cmp))))
+        Ok(Value::Bool(
+            list_items(&c.recv)?
+                .borrow()
+                .iter()
+                .any(|x| equals_with(x, c.arg(0), cmp)),
+        ))
     });
-    r.insert("HashSet.Count", |_, c| Ok(Value::Int(list_items(&c.recv)?.borrow().len() as i32)));
+    r.insert("HashSet.Count", |_, c| {
+        Ok(Value::Int(list_items(&c.recv)?.borrow().len() as i32))
+    });
     r.insert("HashSet.Remove/*", |_, c| {
         let cmp = set_comparer(&c.recv);
         let mut items = list_items(&c.recv)?.borrow_mut();
@@ -1007,10 +1026,16 @@ fn linq(r: &mut Registry) {
         }
         Ok(seq(c, out))
     });
-    r.insert("Enumerable.OrderBy/*", |it, c| order_by(it, c, false, false));
-    r.insert("Enumerable.OrderByDescending/*", |it, c| order_by(it, c, true, false));
+    r.insert("Enumerable.OrderBy/*", |it, c| {
+        order_by(it, c, false, false)
+    });
+    r.insert("Enumerable.OrderByDescending/*", |it, c| {
+        order_by(it, c, true, false)
+    });
     r.insert("Enumerable.ThenBy/*", |it, c| order_by(it, c, false, true));
-    r.insert("Enumerable.ThenByDescending/*", |it, c| order_by(it, c, true, true));
+    r.insert("Enumerable.ThenByDescending/*", |it, c| {
+        order_by(it, c, true, true)
+    });
     r.insert("Enumerable.Distinct/*", |it, c| {
         let xs = source(it, c)?;
         let cmp = comparer_of(c);
@@ -1062,14 +1087,21 @@ fn linq(r: &mut Registry) {
     r.insert("Enumerable.Contains/*", |it, c| {
         let xs = source(it, c)?;
         let cmp = comparer_of(c);
-        Ok(Value::Bool(xs.iter().any(|x| equals_with(x, c.arg(1), cmp))))
+        Ok(Value::Bool(
+            xs.iter().any(|x| equals_with(x, c.arg(1), cmp)),
+        ))
     });
     for owner in ["ICollection", "IList", "ISet", "IReadOnlyCollection"] {
-        r.insert(Box::leak(format!("{owner}.Contains/*").into_boxed_str()), |it, c| {
-            let v = c.recv.clone();
-            let xs = enumerate(it, &v)?;
-            Ok(Value::Bool(xs.iter().any(|x| convert::object_equals(x, c.arg(0)))))
-        });
+        r.insert(
+            Box::leak(format!("{owner}.Contains/*").into_boxed_str()),
+            |it, c| {
+                let v = c.recv.clone();
+                let xs = enumerate(it, &v)?;
+                Ok(Value::Bool(
+                    xs.iter().any(|x| convert::object_equals(x, c.arg(0))),
+                ))
+            },
+        );
     }
     r.insert("IGrouping.Key", |_, c| match &c.recv {
         Value::Obj(o) => match &**o {
@@ -1078,18 +1110,28 @@ fn linq(r: &mut Registry) {
         },
         _ => Err(Exception::null_ref()),
     });
-    for name in ["Ordinal", "OrdinalIgnoreCase", "InvariantCulture", "InvariantCultureIgnoreCase", "CurrentCulture", "CurrentCultureIgnoreCase"] {
-        r.insert(Box::leak(format!("StringComparer.{name}").into_boxed_str()), |_, c| {
-            let k: &'static str = match c.member.name.as_str() {
-                "Ordinal" => "Ordinal",
-                "OrdinalIgnoreCase" => "OrdinalIgnoreCase",
-                "InvariantCulture" => "InvariantCulture",
-                "InvariantCultureIgnoreCase" => "InvariantCultureIgnoreCase",
-                "CurrentCultureIgnoreCase" => "CurrentCultureIgnoreCase",
-                _ => "CurrentCulture",
-            };
-            Ok(Value::obj(Obj::Comparer(k)))
-        });
+    for name in [
+        "Ordinal",
+        "OrdinalIgnoreCase",
+        "InvariantCulture",
+        "InvariantCultureIgnoreCase",
+        "CurrentCulture",
+        "CurrentCultureIgnoreCase",
+    ] {
+        r.insert(
+            Box::leak(format!("StringComparer.{name}").into_boxed_str()),
+            |_, c| {
+                let k: &'static str = match c.member.name.as_str() {
+                    "Ordinal" => "Ordinal",
+                    "OrdinalIgnoreCase" => "OrdinalIgnoreCase",
+                    "InvariantCulture" => "InvariantCulture",
+                    "InvariantCultureIgnoreCase" => "InvariantCultureIgnoreCase",
+                    "CurrentCultureIgnoreCase" => "CurrentCultureIgnoreCase",
+                    _ => "CurrentCulture",
+                };
+                Ok(Value::obj(Obj::Comparer(k)))
+            },
+        );
     }
     r.insert("StringComparer.Equals/*", |_, c| {
         let k = this_comparer(c);
@@ -1166,7 +1208,11 @@ fn linq(r: &mut Registry) {
     r.insert("Enumerable.ToDictionary/*", to_dict);
     r.insert("Enumerable.ToHashSet/*", |it, c| {
         let xs = source(it, c)?;
-        Ok(Value::obj(Obj::Set(result_elem(c), RefCell::new(distinct(xs)), None)))
+        Ok(Value::obj(Obj::Set(
+            result_elem(c),
+            RefCell::new(distinct(xs)),
+            None,
+        )))
     });
     r.insert("Enumerable.GroupBy/*", group_by);
     r.insert("Enumerable.Zip/*", |it, c| {
@@ -1266,7 +1312,11 @@ fn queue_of(v: &Value) -> Result<&Obj, Exception> {
 }
 
 fn empty(stack: bool) -> Exception {
-    Exception::invalid_op(if stack { "Stack empty." } else { "Queue empty." })
+    Exception::invalid_op(if stack {
+        "Stack empty."
+    } else {
+        "Queue empty."
+    })
 }
 
 /// `Queue<T>` and `Stack<T>`.
@@ -1299,7 +1349,11 @@ pub(crate) fn register_queues(r: &mut Registry) {
         for name in ["Dequeue/*", "Pop/*"] {
             r.insert(k(name), |_, c| match queue_of(&c.recv)? {
                 Obj::Queue(_, q, stack) => {
-                    let v = if *stack { q.borrow_mut().pop_back() } else { q.borrow_mut().pop_front() };
+                    let v = if *stack {
+                        q.borrow_mut().pop_back()
+                    } else {
+                        q.borrow_mut().pop_front()
+                    };
                     v.ok_or_else(|| empty(*stack))
                 }
                 _ => Err(Exception::null_ref()),
@@ -1321,7 +1375,11 @@ pub(crate) fn register_queues(r: &mut Registry) {
             _ => Err(Exception::null_ref()),
         });
         r.insert(k("Contains/*"), |_, c| match queue_of(&c.recv)? {
-            Obj::Queue(_, q, _) => Ok(Value::Bool(q.borrow().iter().any(|x| convert::object_equals(x, c.arg(0))))),
+            Obj::Queue(_, q, _) => Ok(Value::Bool(
+                q.borrow()
+                    .iter()
+                    .any(|x| convert::object_equals(x, c.arg(0))),
+            )),
             _ => Err(Exception::null_ref()),
         });
         r.insert(k("ToArray/*"), |it, c| {

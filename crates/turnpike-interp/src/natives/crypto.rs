@@ -5,8 +5,8 @@ use std::cell::RefCell;
 use hmac::{Hmac, Mac};
 use sha2::Digest;
 
-use super::{Call, Registry};
 use super::misc::{byte_array, bytes_of};
+use super::{Call, Registry};
 use crate::eval::Interp;
 use crate::value::{Exception, Obj, Value};
 
@@ -84,9 +84,15 @@ fn compute(c: &mut Call<'_>) -> Result<Value, Exception> {
     };
     let mut data = bytes_of(c.arg(0)).map_err(|_| Exception::arg_null("buffer"))?;
     if c.len() == 3 {
-        let (off, n) = (crate::convert::as_i64(c.arg(1)), crate::convert::as_i64(c.arg(2)));
+        let (off, n) = (
+            crate::convert::as_i64(c.arg(1)),
+            crate::convert::as_i64(c.arg(2)),
+        );
         if off < 0 || n < 0 || (off + n) as usize > data.len() {
-            return Err(Exception::new("ArgumentException", "Offset and length were out of bounds for the array or count is greater than the number of elements from index to the end of the source collection."));
+            return Err(Exception::new(
+                "ArgumentException",
+                "Offset and length were out of bounds for the array or count is greater than the number of elements from index to the end of the source collection.",
+            ));
         }
         data = data[off as usize..(off + n) as usize].to_vec();
     }
@@ -100,16 +106,29 @@ fn compute(c: &mut Call<'_>) -> Result<Value, Exception> {
 pub(crate) fn register(r: &mut Registry) {
     for t in ["MD5", "SHA1", "SHA256", "SHA384", "SHA512"] {
         r.insert(Box::leak(format!("{t}.Create/*").into_boxed_str()), create);
-        r.insert(Box::leak(format!("{t}Managed.new/*").into_boxed_str()), create);
-        r.insert(Box::leak(format!("{t}.HashData/*").into_boxed_str()), |it, c| {
-            let (alg, _) = algorithm(&owner_name(it, c));
-            Ok(byte_array(&digest(alg, &bytes_of(c.arg(0))?)))
-        });
+        r.insert(
+            Box::leak(format!("{t}Managed.new/*").into_boxed_str()),
+            create,
+        );
+        r.insert(
+            Box::leak(format!("{t}.HashData/*").into_boxed_str()),
+            |it, c| {
+                let (alg, _) = algorithm(&owner_name(it, c));
+                Ok(byte_array(&digest(alg, &bytes_of(c.arg(0))?)))
+            },
+        );
         r.insert(Box::leak(format!("HMAC{t}.new/*").into_boxed_str()), create);
-        r.insert(Box::leak(format!("HMAC{t}.HashData/*").into_boxed_str()), |it, c| {
-            let (alg, _) = algorithm(&owner_name(it, c));
-            Ok(byte_array(&hmac(alg, &bytes_of(c.arg(0))?, &bytes_of(c.arg(1))?)))
-        });
+        r.insert(
+            Box::leak(format!("HMAC{t}.HashData/*").into_boxed_str()),
+            |it, c| {
+                let (alg, _) = algorithm(&owner_name(it, c));
+                Ok(byte_array(&hmac(
+                    alg,
+                    &bytes_of(c.arg(0))?,
+                    &bytes_of(c.arg(1))?,
+                )))
+            },
+        );
     }
     r.insert("HashAlgorithm.ComputeHash/*", |_, c| compute(c));
     r.insert("HashAlgorithm.Dispose/*", |_, _| Ok(Value::Null));

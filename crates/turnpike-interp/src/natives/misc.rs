@@ -632,10 +632,17 @@ pub(crate) fn register(r: &mut Registry) {
                 convert::to_string(it, &v).map(Value::str)
             },
         );
-        r.insert(Box::leak(format!("{t}.InnerException").into_boxed_str()), |_, c| {
-            Ok(this_exception(c)?.inner.map_or(Value::Null, |i| Value::obj(Obj::Exception(*i))))
-        });
-        r.insert(Box::leak(format!("{t}.ParamName").into_boxed_str()), |_, c| {
+        r.insert(
+            Box::leak(format!("{t}.InnerException").into_boxed_str()),
+            |_, c| {
+                Ok(this_exception(c)?
+                    .inner
+                    .map_or(Value::Null, |i| Value::obj(Obj::Exception(*i))))
+            },
+        );
+        r.insert(
+            Box::leak(format!("{t}.ParamName").into_boxed_str()),
+            |_, c| {
                 let m = this_exception(c)?.message;
                 Ok(m.rsplit_once("(Parameter '")
                     .map_or(Value::Null, |(_, p)| Value::str(p.trim_end_matches("')"))))
@@ -643,38 +650,48 @@ pub(crate) fn register(r: &mut Registry) {
         );
     }
     // StringWriter
-    r.insert("StringWriter.new/*", |_, _| Ok(Value::obj(Obj::Writer(RefCell::new(String::new())))));
+    r.insert("StringWriter.new/*", |_, _| {
+        Ok(Value::obj(Obj::Writer(RefCell::new(String::new()))))
+    });
     for name in ["Write/*", "WriteLine/*"] {
-        r.insert(Box::leak(format!("TextWriter.{name}").into_boxed_str()), |it, c| {
-            let Value::Obj(o) = c.recv.clone() else {
-                return Err(Exception::null_ref());
-            };
-            let Obj::Writer(w) = &*o else {
-                return Err(Exception::not_supported("only StringWriter can be written"));
-            };
-            let text = match (c.arg(0).clone(), c.len()) {
-                (Value::Str(f), n) if n > 1 => {
-                    let args = c.args[1..].to_vec();
-                    let args = match args.as_slice() {
-                        [Value::Array(a)] => a.items.borrow().clone(),
-                        _ => args,
-                    };
-                    crate::natives::strings::composite(it, &f, &args)?
+        r.insert(
+            Box::leak(format!("TextWriter.{name}").into_boxed_str()),
+            |it, c| {
+                let Value::Obj(o) = c.recv.clone() else {
+                    return Err(Exception::null_ref());
+                };
+                let Obj::Writer(w) = &*o else {
+                    return Err(Exception::not_supported("only StringWriter can be written"));
+                };
+                let text = match (c.arg(0).clone(), c.len()) {
+                    (Value::Str(f), n) if n > 1 => {
+                        let args = c.args[1..].to_vec();
+                        let args = match args.as_slice() {
+                            [Value::Array(a)] => a.items.borrow().clone(),
+                            _ => args,
+                        };
+                        crate::natives::strings::composite(it, &f, &args)?
+                    }
+                    (Value::Array(a), _) => a
+                        .items
+                        .borrow()
+                        .iter()
+                        .map(|x| match x {
+                            Value::Char(ch) => String::from_utf16_lossy(&[*ch]),
+                            _ => String::new(),
+                        })
+                        .collect(),
+                    (Value::Null, _) => String::new(),
+                    (v, _) => convert::to_string(it, &v)?,
+                };
+                let mut w = w.borrow_mut();
+                w.push_str(&text);
+                if c.member.name == "WriteLine" {
+                    w.push('\n');
                 }
-                (Value::Array(a), _) => a.items.borrow().iter().map(|x| match x {
-                    Value::Char(ch) => String::from_utf16_lossy(&[*ch]),
-                    _ => String::new(),
-                }).collect(),
-                (Value::Null, _) => String::new(),
-                (v, _) => convert::to_string(it, &v)?,
-            };
-            let mut w = w.borrow_mut();
-            w.push_str(&text);
-            if c.member.name == "WriteLine" {
-                w.push('\n');
-            }
-            Ok(Value::Null)
-        });
+                Ok(Value::Null)
+            },
+        );
     }
     r.insert("TextWriter.Dispose/*", |_, _| Ok(Value::Null));
     r.insert("TextWriter.Flush/*", |_, _| Ok(Value::Null));
@@ -733,20 +750,32 @@ pub(crate) fn register(r: &mut Registry) {
         )))
     });
     r.insert("Uri.new/*", |_, c| {
-        let s = c.req_str(0)?;
-        if !s.contains("://") {
+        let text = match (c.arg(0), c.arg(1)) {
+            (Value::Obj(o), rel) => {
+                let Obj::Uri(base) = &**o else {
+                    return Err(Exception::arg_null("baseUri"));
+                };
+                let rel = match rel {
+                    Value::Str(r) => r.to_string(),
+                    _ => String::new(),
+                };
+                resolve_uri(base, &rel)
+            }
+            (Value::Str(s), _) => s.to_string(),
+            _ => return Err(Exception::arg_null("uriString")),
+        };
+        if parse_uri(&text).is_none() {
             return Err(Exception::new(
                 "UriFormatException",
                 "Invalid URI: The format of the URI could not be determined.",
             ));
         }
-        Ok(Value::obj(Obj::Uri(s)))
+        Ok(Value::obj(Obj::Uri(text.into())))
     });
     r.insert("Uri.IsWellFormedUriString/*", |_, c| {
-        Ok(Value::Bool(
-            c.str_arg(0)
-                .is_some_and(|s| s.contains("://") && !s.contains(' ')),
-        ))
+        Ok(Value::Bool(c.str_arg(0).is_some_and(|s| {
+            parse_uri(&s).is_some() && !s.contains(' ')
+        })))
     });
     for p in [
         "Host",
@@ -759,36 +788,63 @@ pub(crate) fn register(r: &mut Registry) {
         "Authority",
         "Fragment",
         "OriginalString",
+        "IsDefaultPort",
+        "Segments",
     ] {
         r.insert(Box::leak(format!("Uri.{p}").into_boxed_str()), |_, c| {
             let Value::Obj(o) = &c.recv else {
                 return Err(Exception::null_ref());
             };
-            let Obj::Uri(u) = &**o else {
+            let Obj::Uri(text) = &**o else {
                 return Err(Exception::null_ref());
             };
-            let url = crate::context::Url::parse(u);
+            let u = parse_uri(text).ok_or_else(Exception::null_ref)?;
             Ok(match c.member.name.as_str() {
-                "Host" => Value::str(&url.host),
-                "AbsolutePath" => Value::str(&url.path),
-                "Query" => Value::str(url.query_string()),
-                "Scheme" => Value::str(&url.scheme),
-                "Port" => Value::Int(url.port),
-                "PathAndQuery" => Value::str(format!("{}{}", url.path, url.query_string())),
-                "Authority" => Value::str(&url.host),
-                "Fragment" => Value::str(
-                    u.split_once('#')
-                        .map(|x| format!("#{}", x.1))
-                        .unwrap_or_default(),
-                ),
-                "OriginalString" => Value::Str(u.clone()),
-                _ => Value::str(url.to_text()),
+                "Host" => Value::str(&u.host),
+                "AbsolutePath" => Value::str(&u.path),
+                "Query" => Value::str(&u.query),
+                "Scheme" => Value::str(&u.scheme),
+                "Port" => Value::Int(u.port),
+                "IsDefaultPort" => Value::Bool(u.default_port()),
+                "PathAndQuery" => Value::str(format!("{}{}", u.path, u.query)),
+                "Authority" => Value::str(u.authority()),
+                "Fragment" => Value::str(&u.fragment),
+                "OriginalString" => Value::Str(text.clone()),
+                "Segments" => {
+                    let mut segs = Vec::new();
+                    let mut rest = u.path.as_str();
+                    while !rest.is_empty() {
+                        let end = rest.find('/').map_or(rest.len(), |i| i + 1);
+                        segs.push(Value::str(&rest[..end]));
+                        rest = &rest[end..];
+                    }
+                    Value::array(Ty::String, segs)
+                }
+                _ => Value::str(u.to_text()),
             })
         });
     }
+    r.insert("Uri.GetLeftPart/*", |_, c| {
+        let Value::Obj(o) = &c.recv else {
+            return Err(Exception::null_ref());
+        };
+        let Obj::Uri(text) = &**o else {
+            return Err(Exception::null_ref());
+        };
+        let u = parse_uri(text).ok_or_else(Exception::null_ref)?;
+        let part = as_i64(c.arg(0));
+        Ok(Value::str(match part {
+            0 => format!("{}://", u.scheme),
+            1 => format!("{}://{}", u.scheme, u.authority()),
+            2 => format!("{}://{}{}", u.scheme, u.authority(), u.path),
+            _ => format!("{}://{}{}{}", u.scheme, u.authority(), u.path, u.query),
+        }))
+    });
     r.insert("Uri.ToString/*", |_, c| match &c.recv {
         Value::Obj(o) => match &**o {
-            Obj::Uri(u) => Ok(Value::Str(u.clone())),
+            Obj::Uri(u) => Ok(Value::str(
+                parse_uri(u).map_or_else(|| u.to_string(), |p| p.to_text()),
+            )),
             _ => Err(Exception::null_ref()),
         },
         _ => Err(Exception::null_ref()),
@@ -860,4 +916,135 @@ fn short_name(it: &Interp, t: &Ty) -> String {
         }
         _ => "Object".into(),
     }
+}
+
+/// An absolute URI split as `System.Uri` exposes it.
+struct UriParts {
+    scheme: String,
+    host: String,
+    port: i32,
+    path: String,
+    query: String,
+    fragment: String,
+}
+
+impl UriParts {
+    fn default_port(&self) -> bool {
+        default_port(&self.scheme) == Some(self.port)
+    }
+
+    fn authority(&self) -> String {
+        if self.default_port() {
+            self.host.clone()
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+
+    fn to_text(&self) -> String {
+        format!(
+            "{}://{}{}{}{}",
+            self.scheme,
+            self.authority(),
+            self.path,
+            self.query,
+            self.fragment
+        )
+    }
+}
+
+fn default_port(scheme: &str) -> Option<i32> {
+    match scheme {
+        "http" | "ws" => Some(80),
+        "https" | "wss" => Some(443),
+        "ftp" => Some(21),
+        _ => None,
+    }
+}
+
+fn parse_uri(text: &str) -> Option<UriParts> {
+    let (scheme, rest) = text.split_once("://")?;
+    if scheme.is_empty()
+        || !scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+    {
+        return None;
+    }
+    let scheme = scheme.to_ascii_lowercase();
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((h, p)) if !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()) => {
+            (h, p.parse().ok()?)
+        }
+        _ => (authority, default_port(&scheme).unwrap_or(-1)),
+    };
+    if host.is_empty() {
+        return None;
+    }
+    let (before_frag, fragment) = match tail.find('#') {
+        Some(i) => (&tail[..i], tail[i..].to_string()),
+        None => (tail, String::new()),
+    };
+    let (path, query) = match before_frag.find('?') {
+        Some(i) => (&before_frag[..i], before_frag[i..].to_string()),
+        None => (before_frag, String::new()),
+    };
+    Some(UriParts {
+        scheme,
+        host: host.to_ascii_lowercase(),
+        port,
+        path: if path.is_empty() {
+            "/".into()
+        } else {
+            path.to_string()
+        },
+        query,
+        fragment,
+    })
+}
+
+/// Resolves a reference against a base URI (RFC 3986 section 5.2, as `new Uri(base, rel)`).
+fn resolve_uri(base: &str, rel: &str) -> String {
+    if rel.contains("://") {
+        return rel.to_string();
+    }
+    let Some(b) = parse_uri(base) else {
+        return rel.to_string();
+    };
+    let origin = format!("{}://{}", b.scheme, b.authority());
+    if rel.starts_with("//") {
+        return format!("{}:{rel}", b.scheme);
+    }
+    if rel.starts_with('/') {
+        return format!("{origin}{rel}");
+    }
+    if rel.is_empty() {
+        return b.to_text();
+    }
+    if rel.starts_with('?') {
+        return format!("{origin}{}{rel}", b.path);
+    }
+    let dir = match b.path.rfind('/') {
+        Some(i) => &b.path[..=i],
+        None => "/",
+    };
+    let mut out: Vec<&str> = Vec::new();
+    let joined = format!("{dir}{rel}");
+    let (path_part, rest) = match joined.find(['?', '#']) {
+        Some(i) => (joined[..i].to_string(), joined[i..].to_string()),
+        None => (joined.clone(), String::new()),
+    };
+    for seg in path_part.split('/') {
+        match seg {
+            "." => {}
+            ".." => {
+                out.pop();
+            }
+            s => out.push(s),
+        }
+    }
+    format!("{origin}{}{rest}", out.join("/"))
 }

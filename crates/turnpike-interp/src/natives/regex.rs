@@ -73,8 +73,16 @@ fn translate(pattern: &str, options: i64) -> String {
     if options & 32 != 0 {
         flags.push('x');
     }
-        let pattern = if options & 2 == 0 { dollar_before_final_newline(pattern) } else { pattern.to_string() };
-    if flags.is_empty() { pattern } else { format!("(?{flags}){pattern}") }
+    let pattern = if options & 2 == 0 {
+        dollar_before_final_newline(pattern)
+    } else {
+        pattern.to_string()
+    };
+    if flags.is_empty() {
+        pattern
+    } else {
+        format!("(?{flags}){pattern}")
+    }
 }
 
 fn compile(pattern: &str, options: i64) -> Result<Rc<RegexObj>, Exception> {
@@ -117,7 +125,10 @@ fn match_at(
             .map(|(pos, i)| raw[*i].map_or_else(|| pos.to_string(), str::to_string))
             .collect();
         MatchObj {
-            groups: order.iter().map(|i| c.get(*i).map(|m| (m.start(), m.end()))).collect(),
+            groups: order
+                .iter()
+                .map(|i| c.get(*i).map(|m| (m.start(), m.end())))
+                .collect(),
             names,
             input: input.clone(),
             regex: Some(r.clone()),

@@ -386,7 +386,8 @@ fn pad(c: &mut Call<'_>, left: bool) -> Result<Value, Exception> {
 }
 
 fn starts_ends(c: &mut Call<'_>, end: bool) -> Result<Value, Exception> {
-    let culture = matches!(c.arg(0), Value::Str(_)) && !c.args.iter().any(|a| matches!(a, Value::Enum(_, 4 | 5)));
+    let culture = matches!(c.arg(0), Value::Str(_))
+        && !c.args.iter().any(|a| matches!(a, Value::Enum(_, 4 | 5)));
     if culture {
         // Culture-sensitive, as .NET's `StartsWith(string)`: canonically equivalent text
         // matches and ignorable characters (zero-width spaces and joiners, soft hyphens)
@@ -399,7 +400,11 @@ fn starts_ends(c: &mut Call<'_>, end: bool) -> Result<Value, Exception> {
         };
         let s = prep(&c.this_str());
         let n = prep(&c.req_str(0)?);
-        return Ok(Value::Bool(if end { s.ends_with(&n) } else { s.starts_with(&n) }));
+        return Ok(Value::Bool(if end {
+            s.ends_with(&n)
+        } else {
+            s.starts_with(&n)
+        }));
     }
     let s = units(&c.this_str());
     let n = needle(c.arg(0))?;
@@ -804,9 +809,21 @@ pub(crate) fn register(r: &mut Registry) {
         )),
         _ => Ok(Value::Double(-1.0)),
     });
-    r.insert("char.IsSurrogate/*", |_, c| Ok(Value::Bool(unit_at(c).is_some_and(|u| (0xD800..0xE000).contains(&u)))));
-    r.insert("char.IsHighSurrogate/*", |_, c| Ok(Value::Bool(unit_at(c).is_some_and(|u| (0xD800..0xDC00).contains(&u)))));
-    r.insert("char.IsLowSurrogate/*", |_, c| Ok(Value::Bool(unit_at(c).is_some_and(|u| (0xDC00..0xE000).contains(&u)))));
+    r.insert("char.IsSurrogate/*", |_, c| {
+        Ok(Value::Bool(
+            unit_at(c).is_some_and(|u| (0xD800..0xE000).contains(&u)),
+        ))
+    });
+    r.insert("char.IsHighSurrogate/*", |_, c| {
+        Ok(Value::Bool(
+            unit_at(c).is_some_and(|u| (0xD800..0xDC00).contains(&u)),
+        ))
+    });
+    r.insert("char.IsLowSurrogate/*", |_, c| {
+        Ok(Value::Bool(
+            unit_at(c).is_some_and(|u| (0xDC00..0xE000).contains(&u)),
+        ))
+    });
     r.insert("char.ConvertFromUtf32/*", |_, c| {
         let v = arg_int(c, 0);
         match u32::try_from(v).ok().and_then(char::from_u32) {
@@ -822,7 +839,8 @@ pub(crate) fn register(r: &mut Registry) {
             (Value::Char(h), Value::Char(l)) => (*h, *l),
             (Value::Str(s), i) => {
                 let u = units(s);
-                let i = usize::try_from(convert::as_i64(i)).map_err(|_| Exception::range("index"))?;
+                let i =
+                    usize::try_from(convert::as_i64(i)).map_err(|_| Exception::range("index"))?;
                 let h = *u.get(i).ok_or_else(|| Exception::range("index"))?;
                 if !(0xD800..0xDC00).contains(&h) {
                     return Ok(Value::Int(i32::from(h)));
@@ -832,9 +850,14 @@ pub(crate) fn register(r: &mut Registry) {
             _ => return Err(Exception::null_ref()),
         };
         if !(0xDC00..0xE000).contains(&lo) {
-            return Err(Exception::new("ArgumentException", "Found a high surrogate char without a following low surrogate."));
+            return Err(Exception::new(
+                "ArgumentException",
+                "Found a high surrogate char without a following low surrogate.",
+            ));
         }
-        Ok(Value::Int(0x10000 + ((i32::from(hi) - 0xD800) << 10) + (i32::from(lo) - 0xDC00)))
+        Ok(Value::Int(
+            0x10000 + ((i32::from(hi) - 0xD800) << 10) + (i32::from(lo) - 0xDC00),
+        ))
     });
     r.insert("char.Parse/*", |_, c| {
         let s = c.req_str(0)?;
@@ -951,7 +974,9 @@ fn map_unit(u: u16, f: fn(char) -> char) -> u16 {
 fn unit_at(c: &Call<'_>) -> Option<u16> {
     match (c.arg(0), c.arg(1)) {
         (Value::Char(ch), _) => Some(*ch),
-        (Value::Str(s), i) => units(s).get(usize::try_from(convert::as_i64(i)).ok()?).copied(),
+        (Value::Str(s), i) => units(s)
+            .get(usize::try_from(convert::as_i64(i)).ok()?)
+            .copied(),
         _ => None,
     }
 }

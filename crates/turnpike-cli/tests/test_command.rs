@@ -1,0 +1,117 @@
+//! `turnpike test` and `turnpike compile` as scripts see them.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn turnpike(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_turnpike"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("run turnpike")
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// `N passed, M failed` from the last line.
+fn counts(out: &str) -> (usize, usize) {
+    let last = out.lines().last().unwrap_or_default();
+    let nums: Vec<usize> = last
+        .split(", ")
+        .map(|p| {
+            p.split(' ')
+                .next()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(usize::MAX)
+        })
+        .collect();
+    assert_eq!(
+        last,
+        format!("{} passed, {} failed", nums[0], nums[1]),
+        "bad summary line"
+    );
+    (nums[0], nums[1])
+}
+
+#[test]
+fn every_expression_conformance_case_passes_on_the_interpreter() {
+    let o = turnpike(&[
+        "test",
+        "tests/conformance/expressions",
+        "--engine",
+        "interp",
+    ]);
+    let out = stdout(&o);
+    let (passed, failed) = counts(&out);
+    assert_eq!(failed, 0, "{out}");
+    assert!(passed >= 250, "only {passed} cases");
+    assert!(o.status.success());
+}
+
+#[test]
+fn failures_print_expected_and_actual_and_exit_1() {
+    let o = turnpike(&["test", "crates/turnpike-cli/tests/fixtures/runner"]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert_eq!(counts(&out), (1, 4), "{out}");
+    insta::assert_snapshot!("broken_expectations", out);
+}
+
+#[test]
+fn a_missing_path_is_a_usage_error() {
+    let o = turnpike(&["test", "tests/no-such-folder"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn compile_emits_ast_and_ir() {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("tests/compile"))
+        .expect("tests/compile")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "cs"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 5);
+    for f in files {
+        let rel = f
+            .strip_prefix(root())
+            .unwrap_or(&f)
+            .to_string_lossy()
+            .into_owned();
+        let name = f
+            .file_stem()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        let ir = turnpike(&["compile", &rel, "--emit", "ir"]);
+        assert!(
+            ir.status.success(),
+            "{rel}: {}",
+            String::from_utf8_lossy(&ir.stderr)
+        );
+        let ast = turnpike(&["compile", &rel, "--emit", "ast"]);
+        assert!(ast.status.success(), "{rel}");
+        let text = format!("--- ast\n{}--- ir\n{}", stdout(&ast), stdout(&ir));
+        insta::assert_snapshot!(format!("compile_{name}"), text);
+    }
+}
+
+#[test]
+fn compile_reports_type_errors_and_exits_1() {
+    let dir = std::env::temp_dir().join(format!("turnpike-compile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let f = dir.join("bad.cs");
+    std::fs::write(&f, "@(\"a\".Lenght)").expect("write");
+    let o = turnpike(&["compile", f.to_str().unwrap_or_default(), "--emit", "ir"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("error[TP0504 unknown-member]"), "{err}");
+    assert!(err.contains("did you mean `Length`?"), "{err}");
+}

@@ -1,0 +1,1 @@
+@((decimal)checked(1 + 2) / 3m)

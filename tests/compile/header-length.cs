@@ -1,0 +1,1 @@
+@(context.Request.Headers.GetValueOrDefault("X-Tier", "free").Length > 3)

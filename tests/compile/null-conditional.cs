@@ -1,0 +1,1 @@
+@(context.Subscription?.Key ?? "anon")
