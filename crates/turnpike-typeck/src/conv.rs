@@ -339,6 +339,14 @@ impl Checker<'_> {
         let lib = self.lib;
         let span = e.span;
         match (&from, to) {
+            (Ty::Prim(a), Ty::Prim(b)) if a.explicit_to(*b) && fold_cast(&e, *b).is_some() => {
+                let c = fold_cast(&e, *b).unwrap_or(Const::Null);
+                Expr {
+                    kind: ExprKind::Const(c),
+                    ty: to.clone(),
+                    span: e.span,
+                }
+            }
             (Ty::Prim(a), Ty::Prim(b)) if a.explicit_to(*b) => {
                 let c = if self.checked {
                     Conv::CheckedNumeric(*a, *b)
@@ -464,4 +472,30 @@ fn is_interface(lib: &Library, t: &Ty) -> bool {
 
 fn is_sealed_value(lib: &Library, t: &Ty) -> bool {
     matches!(t, Ty::String) || t.is_value_type(lib) && lib.ancestors(t).len() <= 1
+}
+
+/// A cast of a numeric constant to `int`, `long`, `uint` or `ulong` is itself a constant in
+/// C# (truncated toward zero); `None` when it is not one or does not fit.
+fn fold_cast(e: &Expr, to: Prim) -> Option<Const> {
+    let ExprKind::Const(c) = &e.kind else {
+        return None;
+    };
+    let v: f64 = match c {
+        Const::Int(v) => f64::from(*v),
+        Const::Long(v) => *v as f64,
+        Const::UInt(v) => f64::from(*v),
+        Const::Double(v) => *v,
+        Const::Float(v) => f64::from(*v),
+        Const::Char(v) => f64::from(*v),
+        Const::Decimal(t) => t.parse().ok()?,
+        _ => return None,
+    };
+    let t = v.trunc();
+    match to {
+        Prim::Int if t >= f64::from(i32::MIN) && t <= f64::from(i32::MAX) => Some(Const::Int(t as i32)),
+        Prim::Long if t >= -9.2e18 && t <= 9.2e18 => Some(Const::Long(t as i64)),
+        Prim::UInt if t >= 0.0 && t <= f64::from(u32::MAX) => Some(Const::UInt(t as u32)),
+        Prim::ULong if t >= 0.0 && t <= 1.8e19 => Some(Const::ULong(t as u64)),
+        _ => None,
+    }
 }

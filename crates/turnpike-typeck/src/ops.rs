@@ -563,7 +563,7 @@ impl Checker<'_> {
 
     /// C# lets a non-negative `int` constant take the other operand's unsigned type.
     fn promote_with_constants(&self, a: &Expr, b: &Expr, x: Prim, y: Prim) -> Option<Prim> {
-        let nonneg = |e: &Expr| matches!(e.kind, ExprKind::Const(Const::Int(v)) if v >= 0);
+        let nonneg = |e: &Expr| matches!(e.kind, ExprKind::Const(Const::Int(v)) if v >= 0) || matches!(e.kind, ExprKind::Const(Const::Long(v)) if v >= 0 && y == Prim::ULong || v >= 0 && x == Prim::ULong);
         if matches!(y, Prim::UInt | Prim::ULong) && nonneg(a) {
             return Some(y);
         }
