@@ -227,9 +227,9 @@ pub fn type_name(lib: &Library, v: &Value) -> String {
             Obj::List(..) => "List`1".into(),
             Obj::Dict(..) => "Dictionary`2".into(),
             Obj::Set(..) => "HashSet`1".into(),
-            Obj::Seq(..) => "IEnumerable`1".into(),
+            Obj::Seq(..) | Obj::Lazy(..) => "IEnumerable`1".into(),
             Obj::Builder(_) => "StringBuilder".into(),
-            Obj::Func(_) => "Func`1".into(),
+            Obj::Func(..) => "Func`1".into(),
             Obj::Exception(e) => e.ty.to_string(),
             Obj::Regex(_) => "Regex".into(),
             Obj::Match(..) => "Match".into(),
@@ -361,12 +361,12 @@ pub fn is_instance(lib: &Library, v: &Value, t: &Ty) -> bool {
                     Obj::Set(..) => {
                         matches!(name, "HashSet" | "ISet" | "IEnumerable" | "ICollection")
                     }
-                    Obj::Seq(..) => name == "IEnumerable",
+                    Obj::Seq(..) | Obj::Lazy(..) => name == "IEnumerable",
                     Obj::Builder(_) => name == "StringBuilder",
                     Obj::Exception(e) => crate::eval::exception_is(&e.ty, name),
                     Obj::Regex(_) => name == "Regex",
                     Obj::Match(..) => matches!(name, "Match" | "Group" | "Capture"),
-                    Obj::Func(_) => d.kind == TypeKind::Delegate,
+                    Obj::Func(..) => d.kind == TypeKind::Delegate,
                     _ => false,
                 },
                 _ => false,

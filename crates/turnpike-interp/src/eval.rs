@@ -75,10 +75,19 @@ impl std::fmt::Debug for Interp {
 /// Evaluates a body against a context.
 pub fn run(body: &Body, ctx: Rc<Context>, opts: Options) -> Result<Value, Exception> {
     let mut it = Interp::new(Library::get(), ctx, opts, body.locals.len());
-    match it.stmts(&body.block)? {
-        Ctl::Return(v) => Ok(v),
-        _ => Ok(Value::Null),
+    let v = match it.stmts(&body.block)? {
+        Ctl::Return(v) => v,
+        _ => Value::Null,
+    };
+    // A deferred sequence needs this evaluation's frame: run it before the frame goes.
+    if let Value::Obj(o) = &v
+        && let Obj::Lazy(elem, ..) = &**o
+    {
+        let elem = elem.clone();
+        let items = it.enumerate(&v)?;
+        return Ok(Value::obj(Obj::Seq(elem, items)));
     }
+    Ok(v)
 }
 
 /// `ToString()` of a value outside any evaluation (for reports).
@@ -436,7 +445,10 @@ impl Interp {
                 self.write_place(&p, v.clone())?;
                 Ok(v)
             }
-            ExprKind::Lambda(l) => Ok(Value::obj(Obj::Func(l.clone()))),
+            ExprKind::Lambda(l) => {
+                let captured = l.captures.iter().map(|c| self.frame[c.0 as usize].clone()).collect();
+                Ok(Value::obj(Obj::Func(l.clone(), captured)))
+            }
             ExprKind::NewArray(t, n) => {
                 let n = convert::as_i64(&self.eval(n)?);
                 if n < 0 {
@@ -638,10 +650,23 @@ impl Interp {
         let Value::Obj(o) = f else {
             return Err(Exception::null_ref());
         };
-        let Obj::Func(l) = &**o else {
+        let Obj::Func(l, captured) = &**o else {
             return Err(Exception::invalid_op("not a delegate"));
         };
-        self.call_lambda(&l.clone(), args)
+        let l = l.clone();
+        if l.captures.is_empty() {
+            return self.call_lambda(&l, args);
+        }
+        // Loop variables the lambda captured: their values at its creation.
+        let saved: Vec<Value> = l.captures.iter().map(|c| self.frame[c.0 as usize].clone()).collect();
+        for (c, v) in l.captures.iter().zip(captured) {
+            self.frame[c.0 as usize] = v.clone();
+        }
+        let r = self.call_lambda(&l, args);
+        for (c, v) in l.captures.iter().zip(saved) {
+            self.frame[c.0 as usize] = v;
+        }
+        r
     }
 
     /// Runs a lambda with arguments. Its parameters are slots of the frame: their old values

@@ -85,12 +85,16 @@ pub enum Obj {
     Dict(Ty, Ty, RefCell<Dict>),
     /// `HashSet<T>` with its `StringComparer`, if any.
     Set(Ty, RefCell<Vec<Value>>, Option<&'static str>),
-    /// A lazily-built sequence already materialized (LINQ results).
+    /// A materialized sequence (results of eager LINQ operators).
     Seq(Ty, Vec<Value>),
+    /// A deferred `Select` (true) or `Where` (false): source, delegate, whether the delegate
+    /// takes the index too. Enumerating it runs the delegate, as LINQ's iterators do.
+    Lazy(Ty, Value, Value, bool, bool),
     /// `StringBuilder`
     Builder(RefCell<String>),
-    /// A delegate: a lambda of the running body.
-    Func(Rc<Lambda>),
+    /// A delegate: a lambda of the running body, with the values of the loop variables it
+    /// captured when it was created.
+    Func(Rc<Lambda>, Vec<Value>),
     /// An exception object.
     Exception(Exception),
     /// `Regex`

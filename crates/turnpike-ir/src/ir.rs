@@ -352,6 +352,9 @@ pub struct Lambda {
     pub body: Vec<Stmt>,
     /// What it returns (`Void` for none).
     pub ret: Ty,
+    /// Outer locals declared inside a loop body that the lambda reads: C# gives each loop
+    /// iteration its own variable, so their values are taken when the lambda is created.
+    pub captures: Vec<LocalId>,
 }
 
 /// A statement.
@@ -426,4 +429,192 @@ pub struct Catch {
     pub filter: Option<Expr>,
     /// The handler.
     pub body: Vec<Stmt>,
+}
+
+/// Calls `f` for every local slot a statement list reads or writes (lambdas included).
+pub fn for_each_local(stmts: &[Stmt], f: &mut impl FnMut(LocalId)) {
+    for s in stmts {
+        stmt_locals(s, f);
+    }
+}
+
+fn stmt_locals(s: &Stmt, f: &mut impl FnMut(LocalId)) {
+    match s {
+        Stmt::Expr(e) => expr_locals(e, f),
+        Stmt::Block(b) => for_each_local(b, f),
+        Stmt::If(c, t, e) => {
+            expr_locals(c, f);
+            for_each_local(t, f);
+            for_each_local(e, f);
+        }
+        Stmt::Loop { cond, body, step, .. } => {
+            if let Some(c) = cond {
+                expr_locals(c, f);
+            }
+            for_each_local(body, f);
+            for_each_local(step, f);
+        }
+        Stmt::Foreach {
+            var,
+            collection,
+            convert,
+            body,
+        } => {
+            f(*var);
+            expr_locals(collection, f);
+            if let Some(c) = convert {
+                expr_locals(c, f);
+            }
+            for_each_local(body, f);
+        }
+        Stmt::Switch(e, tmp, arms) => {
+            f(*tmp);
+            expr_locals(e, f);
+            for arm in arms {
+                for l in arm.labels.iter().flatten() {
+                    expr_locals(l, f);
+                }
+                for_each_local(&arm.body, f);
+            }
+        }
+        Stmt::Return(e) | Stmt::Throw(e) => {
+            if let Some(e) = e {
+                expr_locals(e, f);
+            }
+        }
+        Stmt::Break | Stmt::Continue => {}
+        Stmt::Try {
+            body,
+            catches,
+            finally,
+        } => {
+            for_each_local(body, f);
+            for c in catches {
+                if let Some(v) = c.var {
+                    f(v);
+                }
+                if let Some(x) = &c.filter {
+                    expr_locals(x, f);
+                }
+                for_each_local(&c.body, f);
+            }
+            for_each_local(finally, f);
+        }
+    }
+}
+
+fn place_locals(p: &Place, f: &mut impl FnMut(LocalId)) {
+    match p {
+        Place::Local(l) => f(*l),
+        Place::Element { array, index } => {
+            expr_locals(array, f);
+            expr_locals(index, f);
+        }
+        Place::Member { recv, args, .. } => {
+            if let Some(r) = recv {
+                expr_locals(r, f);
+            }
+            for a in args {
+                expr_locals(a, f);
+            }
+        }
+    }
+}
+
+fn expr_locals(e: &Expr, f: &mut impl FnMut(LocalId)) {
+    match &e.kind {
+        ExprKind::Local(l) => f(*l),
+        ExprKind::Const(_)
+        | ExprKind::Context
+        | ExprKind::Default(_)
+        | ExprKind::TypeOf(_)
+        | ExprKind::Unsupported(_) => {}
+        ExprKind::Convert(_, x)
+        | ExprKind::Unary(_, _, x)
+        | ExprKind::Throw(x)
+        | ExprKind::As(x, _)
+        | ExprKind::AnonymousField(x, _) => expr_locals(x, f),
+        ExprKind::Binary(_, _, a, b)
+        | ExprKind::Logical(_, a, b)
+        | ExprKind::Coalesce(a, b)
+        | ExprKind::Element(a, b) => {
+            expr_locals(a, f);
+            expr_locals(b, f);
+        }
+        ExprKind::Cond(c, a, b) => {
+            expr_locals(c, f);
+            expr_locals(a, f);
+            expr_locals(b, f);
+        }
+        ExprKind::Call { recv, args, .. } => {
+            if let Some(r) = recv {
+                expr_locals(r, f);
+            }
+            for a in args {
+                expr_locals(a, f);
+            }
+        }
+        ExprKind::Ref(p) => place_locals(p, f),
+        ExprKind::Invoke(x, args) => {
+            expr_locals(x, f);
+            for a in args {
+                expr_locals(a, f);
+            }
+        }
+        ExprKind::NullCond { recv, tmp, rest } => {
+            f(*tmp);
+            expr_locals(recv, f);
+            expr_locals(rest, f);
+        }
+        ExprKind::Assign(p, v) => {
+            place_locals(p, f);
+            expr_locals(v, f);
+        }
+        ExprKind::IncDec { place, .. } => place_locals(place, f),
+        ExprKind::Compound { place, value, tmp } => {
+            f(*tmp);
+            place_locals(place, f);
+            expr_locals(value, f);
+        }
+        ExprKind::Lambda(l) => {
+            for p in &l.params {
+                f(*p);
+            }
+            for c in &l.captures {
+                f(*c);
+            }
+            for_each_local(&l.body, f);
+        }
+        ExprKind::NewArray(_, n) => expr_locals(n, f),
+        ExprKind::ArrayInit(_, items) => {
+            for x in items {
+                expr_locals(x, f);
+            }
+        }
+        ExprKind::NewAnonymous(fields) => {
+            for (_, x) in fields {
+                expr_locals(x, f);
+            }
+        }
+        ExprKind::Is(x, _, bind) => {
+            expr_locals(x, f);
+            if let Some(b) = bind {
+                f(*b);
+            }
+        }
+        ExprKind::Format(parts) => {
+            for p in parts {
+                if let FmtPart::Hole { value, align, .. } = p {
+                    expr_locals(value, f);
+                    if let Some(a) = align {
+                        expr_locals(a, f);
+                    }
+                }
+            }
+        }
+        ExprKind::Seq(stmts, x) => {
+            for_each_local(stmts, f);
+            expr_locals(x, f);
+        }
+    }
 }

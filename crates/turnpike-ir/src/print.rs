@@ -288,11 +288,12 @@ impl Printer<'_> {
                 };
                 sub.stmts(&l.body, 0);
                 let body = sub.out.trim_end().replace('\n', "; ");
-                format!(
-                    "lambda ({}) : {} {{ {body} }}",
-                    ps.join(" "),
-                    self.ty(&l.ret)
-                )
+                let caps = if l.captures.is_empty() {
+                    String::new()
+                } else {
+                    format!(" [{}]", l.captures.iter().map(|c| format!("%{}", c.0)).collect::<Vec<_>>().join(" "))
+                };
+                format!("lambda ({}){caps} : {} {{ {body} }}", ps.join(" "), self.ty(&l.ret))
             }
             ExprKind::NewArray(t, n) => format!("new-array {} {}", self.ty(t), self.expr(n)),
             ExprKind::ArrayInit(t, items) => {

@@ -4,7 +4,7 @@
 use std::rc::Rc;
 
 use turnpike_diagnostics::{Span, codes};
-use turnpike_ir::ir::{Const, Expr, ExprKind, Lambda, Place, Stmt};
+use turnpike_ir::ir::{Const, Expr, ExprKind, Lambda, LocalId, Place, Stmt};
 use turnpike_ir::library::{MemberKind, Mode};
 use turnpike_ir::{MemberId, Ty};
 use turnpike_syntax::ast::{self, ArgModifier, ArgValue};
@@ -950,6 +950,7 @@ impl Checker<'_> {
         ret: Option<Ty>,
         span: Span,
     ) -> (Lambda, Ty) {
+        let first_local = self.locals.len();
         self.scopes.push(Vec::new());
         let saved_reachable = self.reachable;
         let saved_jumps = std::mem::take(&mut self.jumps);
@@ -1025,11 +1026,20 @@ impl Checker<'_> {
         self.reachable = saved_reachable;
         self.scopes.pop();
         let _ = span;
+        let mut captures: Vec<LocalId> = Vec::new();
+        turnpike_ir::ir::for_each_local(&stmts, &mut |l| {
+            let i = l.0 as usize;
+            if i < first_local && self.local_loop_depth.get(i).copied().unwrap_or(0) > 0 && !captures.contains(&l) {
+                captures.push(l);
+            }
+        });
+        captures.sort();
         (
             Lambda {
                 params: ids,
                 body: stmts,
                 ret: rt.clone(),
+                captures,
             },
             rt,
         )

@@ -128,6 +128,10 @@ pub(crate) struct Checker<'l> {
     pub(crate) nc_off: Vec<*const turnpike_syntax::ast::Expr>,
     /// Inside `checked(...)`: integer overflow throws.
     pub(crate) checked: bool,
+    /// Loop bodies around the current point.
+    pub(crate) loop_depth: u32,
+    /// The loop depth each local was declared at.
+    pub(crate) local_loop_depth: Vec<u32>,
     /// Inside `unchecked(...)`: constant overflow is allowed.
     pub(crate) unchecked_context: bool,
     /// Checking the callee of a call: properties are not candidates.
@@ -157,6 +161,8 @@ impl<'l> Checker<'l> {
             checked: false,
             invoking: false,
             unchecked_context: false,
+            loop_depth: 0,
+            local_loop_depth: Vec::new(),
             lenient_quotes: false,
         }
     }
@@ -220,6 +226,7 @@ impl<'l> Checker<'l> {
             name: name.to_string(),
             ty,
         });
+        self.local_loop_depth.push(self.loop_depth);
         self.assigned.push(false);
         id
     }

@@ -66,6 +66,14 @@ impl Checker<'_> {
         id
     }
 
+    /// A loop body: its locals are fresh in each iteration.
+    fn loop_body(&mut self, s: &ast::Stmt) -> Vec<Stmt> {
+        self.loop_depth += 1;
+        let b = self.sub_block(s);
+        self.loop_depth -= 1;
+        b
+    }
+
     fn sub_block(&mut self, s: &ast::Stmt) -> Vec<Stmt> {
         match &s.kind {
             S::Block(b) => self.block_stmts(&b.stmts),
@@ -123,7 +131,7 @@ impl Checker<'_> {
                     is_loop: true,
                     breaks: None,
                 });
-                let b = self.sub_block(body);
+                let b = self.loop_body(body);
                 let broke = self.jumps.pop().and_then(|j| j.breaks);
                 self.set_flow(before);
                 if forever && broke.is_none() {
@@ -141,7 +149,7 @@ impl Checker<'_> {
                     is_loop: true,
                     breaks: None,
                 });
-                let b = self.sub_block(body);
+                let b = self.loop_body(body);
                 let broke = self.jumps.pop().and_then(|j| j.breaks);
                 let c = self.condition(cond);
                 let forever = is_const_true(&c);
@@ -183,7 +191,7 @@ impl Checker<'_> {
                     is_loop: true,
                     breaks: None,
                 });
-                let b = self.sub_block(body);
+                let b = self.loop_body(body);
                 let broke = self.jumps.pop().and_then(|j| j.breaks);
                 let step: Vec<Stmt> = iter
                     .iter()
@@ -238,7 +246,10 @@ impl Checker<'_> {
                     self.resolve_type(ty)
                 };
                 self.scopes.push(Vec::new());
+                // The loop variable is a fresh variable in each iteration.
+                self.loop_depth += 1;
                 let var = self.declare(&name.name, declared.clone(), name.span);
+                self.loop_depth -= 1;
                 self.assigned[var.0 as usize] = true;
                 let convert = if declared != elem && !elem.is_unknown() {
                     let read = Expr {
@@ -255,7 +266,7 @@ impl Checker<'_> {
                     is_loop: true,
                     breaks: None,
                 });
-                let b = self.sub_block(body);
+                let b = self.loop_body(body);
                 self.jumps.pop();
                 self.set_flow(before);
                 self.scopes.pop();
@@ -326,7 +337,7 @@ impl Checker<'_> {
                         }
                     }
                 }
-                let b = self.sub_block(body);
+                let b = self.loop_body(body);
                 pre.extend(b);
                 self.scopes.pop();
                 out.push(Stmt::Block(pre));

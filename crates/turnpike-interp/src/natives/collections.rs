@@ -23,6 +23,21 @@ pub fn enumerate(it: &mut Interp, v: &Value) -> Result<Vec<Value>, Exception> {
             Obj::List(_, items) | Obj::Set(_, items, _) => items.borrow().clone(),
             Obj::Seq(_, items) | Obj::Matches(items) | Obj::Grouping(_, items) => items.clone(),
             Obj::Sorted(_, _, items) => items.clone(),
+            Obj::Lazy(_, src, f, select, indexed) => {
+                let (src, f, select, indexed) = (src.clone(), f.clone(), *select, *indexed);
+                let xs = enumerate(it, &src)?;
+                let mut out = Vec::with_capacity(xs.len());
+                for (i, x) in xs.into_iter().enumerate() {
+                    let args = if indexed { vec![x.clone(), Value::Int(i as i32)] } else { vec![x.clone()] };
+                    let r = it.invoke(&f, args)?;
+                    if select {
+                        out.push(r);
+                    } else if truthy(&r) {
+                        out.push(x);
+                    }
+                }
+                out
+            }
             Obj::Queue(_, items, stack) => {
                 let v: Vec<Value> = items.borrow().iter().cloned().collect();
                 if *stack {
@@ -289,7 +304,7 @@ fn first_like(
     let xs = source(it, c)?;
     let had_pred = c.len() > 1
         && !matches!(c.arg(1), Value::Null)
-        && matches!(c.arg(1), Value::Obj(o) if matches!(**o, Obj::Func(_)));
+        && matches!(c.arg(1), Value::Obj(o) if matches!(**o, Obj::Func(..)));
     let xs = if had_pred { filter(it, c, xs)? } else { xs };
     let pick = if last { xs.last() } else { xs.first() };
     match pick {
@@ -912,22 +927,7 @@ pub(crate) fn register(r: &mut Registry) {
 }
 
 fn linq(r: &mut Registry) {
-    r.insert("Enumerable.Select/*", |it, c| {
-        let xs = source(it, c)?;
-        let f = c.arg(1).clone();
-        let two =
-            matches!(&f, Value::Obj(o) if matches!(&**o, Obj::Func(l) if l.params.len() == 2));
-        let mut out = Vec::with_capacity(xs.len());
-        for (i, x) in xs.into_iter().enumerate() {
-            let args = if two {
-                vec![x, Value::Int(i as i32)]
-            } else {
-                vec![x]
-            };
-            out.push(call_fn(it, &f, args)?);
-        }
-        Ok(seq(c, out))
-    });
+    r.insert("Enumerable.Select/*", |_, c| lazy(c, true));
     r.insert("Enumerable.SelectMany/*", |it, c| {
         let xs = source(it, c)?;
         let f = c.arg(1).clone();
@@ -938,11 +938,7 @@ fn linq(r: &mut Registry) {
         }
         Ok(seq(c, out))
     });
-    r.insert("Enumerable.Where/*", |it, c| {
-        let xs = source(it, c)?;
-        let xs = filter(it, c, xs)?;
-        Ok(seq(c, xs))
-    });
+    r.insert("Enumerable.Where/*", |_, c| lazy(c, false));
     r.insert("Enumerable.Any/*", |it, c| {
         let xs = source(it, c)?;
         Ok(Value::Bool(!filter(it, c, xs)?.is_empty()))
@@ -1398,4 +1394,15 @@ fn set_comparer(v: &Value) -> Option<&'static str> {
         },
         _ => None,
     }
+}
+
+/// A deferred `Select` or `Where`: nothing runs until the result is enumerated.
+fn lazy(c: &Call<'_>, select: bool) -> Result<Value, Exception> {
+    let src = c.arg(0).clone();
+    if src.is_null() {
+        return Err(Exception::arg_null("source"));
+    }
+    let f = c.arg(1).clone();
+    let indexed = matches!(&f, Value::Obj(o) if matches!(&**o, Obj::Func(l, _) if l.params.len() == 2));
+    Ok(Value::obj(Obj::Lazy(result_elem(c), src, f, select, indexed)))
 }

@@ -273,7 +273,7 @@ fn replace(it: &mut Interp, c: &mut Call<'_>) -> Result<Value, Exception> {
         let m = Rc::new(m);
         match &with {
             Value::Str(s) => out.push_str(&expand(&m, s)),
-            Value::Obj(o) if matches!(**o, Obj::Func(_)) => {
+            Value::Obj(o) if matches!(**o, Obj::Func(..)) => {
                 let v = it.invoke(&with, vec![Value::obj(Obj::Match(m.clone(), 0))])?;
                 if let Value::Str(s) = v {
                     out.push_str(&s);
