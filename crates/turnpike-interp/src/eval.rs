@@ -446,7 +446,11 @@ impl Interp {
                 Ok(v)
             }
             ExprKind::Lambda(l) => {
-                let captured = l.captures.iter().map(|c| self.frame[c.0 as usize].clone()).collect();
+                let captured = l
+                    .captures
+                    .iter()
+                    .map(|c| self.frame[c.0 as usize].clone())
+                    .collect();
                 Ok(Value::obj(Obj::Func(l.clone(), captured)))
             }
             ExprKind::NewArray(t, n) => {
@@ -658,7 +662,11 @@ impl Interp {
             return self.call_lambda(&l, args);
         }
         // Loop variables the lambda captured: their values at its creation.
-        let saved: Vec<Value> = l.captures.iter().map(|c| self.frame[c.0 as usize].clone()).collect();
+        let saved: Vec<Value> = l
+            .captures
+            .iter()
+            .map(|c| self.frame[c.0 as usize].clone())
+            .collect();
         for (c, v) in l.captures.iter().zip(captured) {
             self.frame[c.0 as usize] = v.clone();
         }

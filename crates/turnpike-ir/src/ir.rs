@@ -447,7 +447,9 @@ fn stmt_locals(s: &Stmt, f: &mut impl FnMut(LocalId)) {
             for_each_local(t, f);
             for_each_local(e, f);
         }
-        Stmt::Loop { cond, body, step, .. } => {
+        Stmt::Loop {
+            cond, body, step, ..
+        } => {
             if let Some(c) = cond {
                 expr_locals(c, f);
             }

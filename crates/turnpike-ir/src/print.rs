@@ -291,9 +291,20 @@ impl Printer<'_> {
                 let caps = if l.captures.is_empty() {
                     String::new()
                 } else {
-                    format!(" [{}]", l.captures.iter().map(|c| format!("%{}", c.0)).collect::<Vec<_>>().join(" "))
+                    format!(
+                        " [{}]",
+                        l.captures
+                            .iter()
+                            .map(|c| format!("%{}", c.0))
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    )
                 };
-                format!("lambda ({}){caps} : {} {{ {body} }}", ps.join(" "), self.ty(&l.ret))
+                format!(
+                    "lambda ({}){caps} : {} {{ {body} }}",
+                    ps.join(" "),
+                    self.ty(&l.ret)
+                )
             }
             ExprKind::NewArray(t, n) => format!("new-array {} {}", self.ty(t), self.expr(n)),
             ExprKind::ArrayInit(t, items) => {

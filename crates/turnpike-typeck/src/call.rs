@@ -1029,7 +1029,10 @@ impl Checker<'_> {
         let mut captures: Vec<LocalId> = Vec::new();
         turnpike_ir::ir::for_each_local(&stmts, &mut |l| {
             let i = l.0 as usize;
-            if i < first_local && self.local_loop_depth.get(i).copied().unwrap_or(0) > 0 && !captures.contains(&l) {
+            if i < first_local
+                && self.local_loop_depth.get(i).copied().unwrap_or(0) > 0
+                && !captures.contains(&l)
+            {
                 captures.push(l);
             }
         });

@@ -729,6 +729,21 @@ impl Checker<'_> {
                 on: ty,
             });
         }
+        if invoking && members.iter().any(|(m, _)| lib.member(*m).kind == MemberKind::Property) {
+            let tn = self.ty_name(&ty);
+            if self.is_context_type(&ty) {
+                let what = format!("`{tn}.{name}` called like a method, which APIM's documented `context` model does not have");
+                return Operand::Value(self.unsupported(name_span, &what));
+            }
+            self.error(
+                &codes::NOT_INVOCABLE,
+                name_span,
+                format!("`{tn}.{name}` is a property, not a method"),
+            )
+            .label("cannot be called")
+            .help(format!("drop the parentheses: `.{name}`"));
+            return Operand::Value(self.poisoned(span));
+        }
         if statics {
             let tn = self.ty_name(&ty);
             self.error(
@@ -850,6 +865,16 @@ impl Checker<'_> {
             A::Paren(inner) => self.place(inner),
             A::Name { name, type_args } if type_args.is_empty() => {
                 if let Some(id) = self.lookup_local(&name.name) {
+                    if self.const_locals.contains(&id) {
+                        self.error(
+                            &codes::READ_ONLY,
+                            e.span,
+                            format!("`{}` is a constant and cannot be assigned", name.name),
+                        )
+                        .label("declared `const`")
+                        .help("drop `const` from its declaration to change it");
+                        return None;
+                    }
                     let ty = self.locals[id.0 as usize].ty.clone();
                     return Some((Place::Local(id), ty));
                 }

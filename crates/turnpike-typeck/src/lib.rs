@@ -130,6 +130,8 @@ pub(crate) struct Checker<'l> {
     pub(crate) checked: bool,
     /// Loop bodies around the current point.
     pub(crate) loop_depth: u32,
+    /// Locals declared `const`.
+    pub(crate) const_locals: Vec<LocalId>,
     /// The loop depth each local was declared at.
     pub(crate) local_loop_depth: Vec<u32>,
     /// Inside `unchecked(...)`: constant overflow is allowed.
@@ -162,6 +164,7 @@ impl<'l> Checker<'l> {
             invoking: false,
             unchecked_context: false,
             loop_depth: 0,
+            const_locals: Vec::new(),
             local_loop_depth: Vec::new(),
             lenient_quotes: false,
         }
@@ -201,7 +204,7 @@ impl<'l> Checker<'l> {
                     format!("Turnpike cannot evaluate {what} yet"),
                 )
                 .with_label("not modelled yet")
-                .with_help("the expression is valid for APIM; a call that evaluates it fails with `NotSupportedException` in Turnpike"),
+                .with_help("Turnpike checks the rest of the expression; a call that evaluates this part fails with `NotSupportedException`"),
             );
         }
         Expr {

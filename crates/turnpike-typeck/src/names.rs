@@ -158,6 +158,10 @@ impl Checker<'_> {
                 let Some(last) = segs.last() else {
                     return Ty::Unknown;
                 };
+                if segs.len() == 1 && last.name.name == "dynamic" && last.args.is_empty() {
+                    self.unsupported(t.span, "`dynamic`");
+                    return Ty::Unknown;
+                }
                 let args: Vec<Ty> = last.args.iter().map(|a| self.resolve_type(a)).collect();
                 let name = last.name.name.as_str();
                 let ns: Vec<&str> = segs[..segs.len() - 1]

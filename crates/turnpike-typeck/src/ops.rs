@@ -491,7 +491,10 @@ impl Checker<'_> {
                         self.error(
                             &codes::CONSTANT_CONDITION,
                             span,
-                            format!("the result is always `{always}`: a `{tn}` is never null"),
+                            format!(
+                                "the result is always `{always}`: {} `{tn}` is never null",
+                                article(&tn)
+                            ),
                         )
                         .label("compared with `null`");
                     }
@@ -552,7 +555,10 @@ impl Checker<'_> {
                 self.error(
                     &codes::CONSTANT_CONDITION,
                     span,
-                    format!("the result is always `{always}`: a `{tn}` is never null"),
+                    format!(
+                        "the result is always `{always}`: {} `{tn}` is never null",
+                        article(&tn)
+                    ),
                 )
                 .label("compared with `null`");
                 return const_expr(Const::Bool(op == BinOp::Ne), span);
@@ -563,7 +569,10 @@ impl Checker<'_> {
 
     /// C# lets a non-negative `int` constant take the other operand's unsigned type.
     fn promote_with_constants(&self, a: &Expr, b: &Expr, x: Prim, y: Prim) -> Option<Prim> {
-        let nonneg = |e: &Expr| matches!(e.kind, ExprKind::Const(Const::Int(v)) if v >= 0) || matches!(e.kind, ExprKind::Const(Const::Long(v)) if v >= 0 && y == Prim::ULong || v >= 0 && x == Prim::ULong);
+        let nonneg = |e: &Expr| {
+            matches!(e.kind, ExprKind::Const(Const::Int(v)) if v >= 0)
+                || matches!(e.kind, ExprKind::Const(Const::Long(v)) if v >= 0 && y == Prim::ULong || v >= 0 && x == Prim::ULong)
+        };
         if matches!(y, Prim::UInt | Prim::ULong) && nonneg(a) {
             return Some(y);
         }
@@ -986,5 +995,14 @@ impl Checker<'_> {
         } else {
             const_expr(Const::Long(v as i64), span)
         })
+    }
+}
+
+/// `a` or `an` before a type name.
+fn article(name: &str) -> &'static str {
+    if name.starts_with(['a', 'e', 'i', 'o', 'u', 'A', 'E', 'I', 'O', 'U']) {
+        "an"
+    } else {
+        "a"
     }
 }

@@ -506,6 +506,9 @@ impl Checker<'_> {
                 .help("drop `const`");
             }
             let id = self.declare(&v.name.name, ty.clone(), v.name.span);
+            if d.is_const {
+                self.const_locals.push(id);
+            }
             if let Some(x) = init {
                 self.assigned[id.0 as usize] = true;
                 out.push(Stmt::Expr(Expr {
@@ -586,7 +589,15 @@ impl Checker<'_> {
             let mut labels = Vec::new();
             for l in &sec.labels {
                 match l {
-                    ast::SwitchLabel::Default(_) => {
+                    ast::SwitchLabel::Default(dspan) => {
+                        if has_default {
+                            self.error(
+                                &codes::DUPLICATE_CASE,
+                                *dspan,
+                                "the switch already has a `default` label".into(),
+                            )
+                            .label("second `default`");
+                        }
                         has_default = true;
                         labels.push(None);
                     }

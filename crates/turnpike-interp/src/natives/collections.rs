@@ -28,7 +28,11 @@ pub fn enumerate(it: &mut Interp, v: &Value) -> Result<Vec<Value>, Exception> {
                 let xs = enumerate(it, &src)?;
                 let mut out = Vec::with_capacity(xs.len());
                 for (i, x) in xs.into_iter().enumerate() {
-                    let args = if indexed { vec![x.clone(), Value::Int(i as i32)] } else { vec![x.clone()] };
+                    let args = if indexed {
+                        vec![x.clone(), Value::Int(i as i32)]
+                    } else {
+                        vec![x.clone()]
+                    };
                     let r = it.invoke(&f, args)?;
                     if select {
                         out.push(r);
@@ -1403,6 +1407,13 @@ fn lazy(c: &Call<'_>, select: bool) -> Result<Value, Exception> {
         return Err(Exception::arg_null("source"));
     }
     let f = c.arg(1).clone();
-    let indexed = matches!(&f, Value::Obj(o) if matches!(&**o, Obj::Func(l, _) if l.params.len() == 2));
-    Ok(Value::obj(Obj::Lazy(result_elem(c), src, f, select, indexed)))
+    let indexed =
+        matches!(&f, Value::Obj(o) if matches!(&**o, Obj::Func(l, _) if l.params.len() == 2));
+    Ok(Value::obj(Obj::Lazy(
+        result_elem(c),
+        src,
+        f,
+        select,
+        indexed,
+    )))
 }
