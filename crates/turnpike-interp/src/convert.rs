@@ -313,7 +313,7 @@ pub fn is_instance(lib: &Library, v: &Value, t: &Ty) -> bool {
         Ty::Nullable(i) => is_instance(lib, v, i),
         Ty::Array(e) => match v {
             Value::Array(a) => {
-                &a.elem == &**e || (!e.is_value_type(lib) && matches!(**e, Ty::Object))
+                a.elem == **e || (!e.is_value_type(lib) && matches!(**e, Ty::Object))
             }
             _ => false,
         },

@@ -863,61 +863,6 @@ fn join_and(items: &[String]) -> String {
     join_list(items, "and")
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn template_placeholders() {
-        assert!(has_template_placeholder("{retry_count}"));
-        assert!(has_template_placeholder("lb-{cache_key}"));
-        assert!(!has_template_placeholder("{{named}}"));
-        assert!(!has_template_placeholder("{ not one }"));
-        assert!(!has_template_placeholder("plain"));
-        assert!(has_template_placeholder("RETRY_COUNT"));
-        assert!(!has_template_placeholder("GET"));
-    }
-
-    #[test]
-    fn literal_types() {
-        let spec = |ty| catalog::Value {
-            ty,
-            ..catalog::Value::default()
-        };
-        assert!(literal_problem("12", &spec(ValueType::Integer)).is_none());
-        assert!(literal_problem("1.5", &spec(ValueType::Integer)).is_some());
-        assert!(literal_problem("True", &spec(ValueType::Boolean)).is_none());
-        assert!(literal_problem("yes", &spec(ValueType::Boolean)).is_some());
-        assert!(literal_problem("https://x.example", &spec(ValueType::Url)).is_none());
-        assert!(literal_problem("/path", &spec(ValueType::Url)).is_some());
-        assert!(literal_problem("GET", &spec(ValueType::Method)).is_none());
-        assert!(literal_problem("2024-01-01T00:00:00Z", &spec(ValueType::DateTime)).is_none());
-        assert!(
-            literal_problem("2024-01-01T00:00:00.5+02:00", &spec(ValueType::DateTime)).is_none()
-        );
-        assert!(literal_problem("abcd-ef-ghTij:kl:mnXYZ", &spec(ValueType::DateTime)).is_some());
-        assert!(literal_problem("inf", &spec(ValueType::Duration)).is_some());
-        assert!(literal_problem("1e2", &spec(ValueType::Duration)).is_some());
-        assert!(literal_problem("2.5", &spec(ValueType::Duration)).is_none());
-        assert!(literal_problem("http://a", &spec(ValueType::Url)).is_none());
-        assert!(literal_problem("http://", &spec(ValueType::Url)).is_some());
-        let e = catalog::Value {
-            ty: ValueType::Enum,
-            values: vec!["override".into(), "skip".into()],
-            ..catalog::Value::default()
-        };
-        assert!(literal_problem("Override", &e).is_none());
-        assert!(literal_problem("replace", &e).is_some());
-        let bounded = catalog::Value {
-            ty: ValueType::Integer,
-            min: Some(1.0),
-            max: Some(50.0),
-            ..catalog::Value::default()
-        };
-        assert!(literal_problem("51", &bounded).is_some());
-    }
-}
-
 /// Types APIM documents for `set-variable` values (and their nullable forms).
 const VARIABLE_TYPES: &[&str] = &[
     "bool",
@@ -1002,5 +947,60 @@ impl Checker<'_> {
                 .with_help(format!("the expression must give {accepts}")),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn template_placeholders() {
+        assert!(has_template_placeholder("{retry_count}"));
+        assert!(has_template_placeholder("lb-{cache_key}"));
+        assert!(!has_template_placeholder("{{named}}"));
+        assert!(!has_template_placeholder("{ not one }"));
+        assert!(!has_template_placeholder("plain"));
+        assert!(has_template_placeholder("RETRY_COUNT"));
+        assert!(!has_template_placeholder("GET"));
+    }
+
+    #[test]
+    fn literal_types() {
+        let spec = |ty| catalog::Value {
+            ty,
+            ..catalog::Value::default()
+        };
+        assert!(literal_problem("12", &spec(ValueType::Integer)).is_none());
+        assert!(literal_problem("1.5", &spec(ValueType::Integer)).is_some());
+        assert!(literal_problem("True", &spec(ValueType::Boolean)).is_none());
+        assert!(literal_problem("yes", &spec(ValueType::Boolean)).is_some());
+        assert!(literal_problem("https://x.example", &spec(ValueType::Url)).is_none());
+        assert!(literal_problem("/path", &spec(ValueType::Url)).is_some());
+        assert!(literal_problem("GET", &spec(ValueType::Method)).is_none());
+        assert!(literal_problem("2024-01-01T00:00:00Z", &spec(ValueType::DateTime)).is_none());
+        assert!(
+            literal_problem("2024-01-01T00:00:00.5+02:00", &spec(ValueType::DateTime)).is_none()
+        );
+        assert!(literal_problem("abcd-ef-ghTij:kl:mnXYZ", &spec(ValueType::DateTime)).is_some());
+        assert!(literal_problem("inf", &spec(ValueType::Duration)).is_some());
+        assert!(literal_problem("1e2", &spec(ValueType::Duration)).is_some());
+        assert!(literal_problem("2.5", &spec(ValueType::Duration)).is_none());
+        assert!(literal_problem("http://a", &spec(ValueType::Url)).is_none());
+        assert!(literal_problem("http://", &spec(ValueType::Url)).is_some());
+        let e = catalog::Value {
+            ty: ValueType::Enum,
+            values: vec!["override".into(), "skip".into()],
+            ..catalog::Value::default()
+        };
+        assert!(literal_problem("Override", &e).is_none());
+        assert!(literal_problem("replace", &e).is_some());
+        let bounded = catalog::Value {
+            ty: ValueType::Integer,
+            min: Some(1.0),
+            max: Some(50.0),
+            ..catalog::Value::default()
+        };
+        assert!(literal_problem("51", &bounded).is_some());
     }
 }

@@ -34,7 +34,7 @@ fn corpus_expressions_run_without_panicking() {
         }
     }
     let mut top: Vec<_> = by_type.into_iter().collect();
-    top.sort_by(|a, b| b.1.cmp(&a.1));
+    top.sort_by_key(|e| std::cmp::Reverse(e.1));
     let report = format!(
         "{} expressions: {values} values, {exceptions} .NET exceptions, {unsupported} not supported yet\n{}",
         bodies.len(),

@@ -238,7 +238,8 @@ impl Checker<'_> {
         let best = self.pick_best(bindings, &pre);
         let best = match best {
             Ok(b) => b,
-            Err((a, b)) => {
+            Err(pair) => {
+                let (a, b) = *pair;
                 let (ka, kb) = (
                     self.lib.member(a.member).key.clone(),
                     self.lib.member(b.member).key.clone(),
@@ -481,9 +482,9 @@ impl Checker<'_> {
         };
         let is_expanded_arg = |k: usize| expanded && param_of[k] == params.len() - 1;
         if g.type_args.is_empty() && n_method > 0 {
-            for k in 0..n_args {
+            for (k, &p) in param_of.iter().enumerate().take(n_args) {
                 if let Some(at) = arg_ty(k, pre) {
-                    let pt = ptype(param_of[k], is_expanded_arg(k)).subst(&partial(&inferred));
+                    let pt = ptype(p, is_expanded_arg(k)).subst(&partial(&inferred));
                     self.unify(&pt, &at, n_owner, &mut inferred);
                 }
             }
@@ -528,7 +529,7 @@ impl Checker<'_> {
             let pt = ptype(param_of[k], is_expanded_arg(k)).subst(&targs);
             if is_ext && k == 0 {
                 if let Some(r) = &g.recv
-                    && !self.implicit(r.clone(), &pt).is_ok()
+                    && self.implicit(r.clone(), &pt).is_err()
                 {
                     return Err(("receiver does not fit".into(), g.span));
                 }
@@ -692,7 +693,7 @@ impl Checker<'_> {
         &mut self,
         mut bs: Vec<Binding>,
         pre: &[PreArg],
-    ) -> Result<Binding, (Binding, Binding)> {
+    ) -> Result<Binding, Box<(Binding, Binding)>> {
         if bs.len() == 1 {
             return Ok(bs.remove(0));
         }
@@ -778,12 +779,13 @@ impl Checker<'_> {
                     })
                     .count()
             };
+            let more_specific = a.generic && b.generic && params_in(a) < params_in(b);
             (!a.generic && b.generic)
-                || (a.generic && b.generic && params_in(a) < params_in(b))
+                || more_specific
                 || (!a.expanded && b.expanded)
                 || (a.generic == b.generic
                     && a.expanded == b.expanded
-                    && a.param_of.len() > 0
+                    && !a.param_of.is_empty()
                     && self.lib.member(a.member).params.len()
                         < self.lib.member(b.member).params.len())
         };
@@ -794,7 +796,7 @@ impl Checker<'_> {
         }
         let b = bs.swap_remove(1);
         let a = bs.swap_remove(0);
-        Err((a, b))
+        Err(Box::new((a, b)))
     }
 
     fn lower_call(&mut self, b: Binding, g: Group, pre: Vec<PreArg>, span: Span) -> Expr {

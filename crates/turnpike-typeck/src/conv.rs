@@ -495,9 +495,9 @@ fn fold_cast(e: &Expr, to: Prim) -> Option<Const> {
         Prim::Int if t >= f64::from(i32::MIN) && t <= f64::from(i32::MAX) => {
             Some(Const::Int(t as i32))
         }
-        Prim::Long if t >= -9.2e18 && t <= 9.2e18 => Some(Const::Long(t as i64)),
+        Prim::Long if (-9.2e18..=9.2e18).contains(&t) => Some(Const::Long(t as i64)),
         Prim::UInt if t >= 0.0 && t <= f64::from(u32::MAX) => Some(Const::UInt(t as u32)),
-        Prim::ULong if t >= 0.0 && t <= 1.8e19 => Some(Const::ULong(t as u64)),
+        Prim::ULong if (0.0..=1.8e19).contains(&t) => Some(Const::ULong(t as u64)),
         _ => None,
     }
 }

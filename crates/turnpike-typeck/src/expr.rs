@@ -517,14 +517,14 @@ impl Checker<'_> {
             return Operand::Value(self.poisoned(span));
         };
         let def = lib.ty(id);
-        if def.kind == TypeKind::Enum {
-            if let Some(v) = def.enum_value(name) {
-                return Operand::Value(Expr {
-                    kind: ExprKind::Const(Const::Enum(v)),
-                    ty: t.clone(),
-                    span,
-                });
-            }
+        if def.kind == TypeKind::Enum
+            && let Some(v) = def.enum_value(name)
+        {
+            return Operand::Value(Expr {
+                kind: ExprKind::Const(Const::Enum(v)),
+                ty: t.clone(),
+                span,
+            });
         }
         let members = self.members_named(t, name);
         let mut methods = Vec::new();
@@ -729,10 +729,16 @@ impl Checker<'_> {
                 on: ty,
             });
         }
-        if invoking && members.iter().any(|(m, _)| lib.member(*m).kind == MemberKind::Property) {
+        if invoking
+            && members
+                .iter()
+                .any(|(m, _)| lib.member(*m).kind == MemberKind::Property)
+        {
             let tn = self.ty_name(&ty);
             if self.is_context_type(&ty) {
-                let what = format!("`{tn}.{name}` called like a method, which APIM's documented `context` model does not have");
+                let what = format!(
+                    "`{tn}.{name}` called like a method, which APIM's documented `context` model does not have"
+                );
                 return Operand::Value(self.unsupported(name_span, &what));
             }
             self.error(
@@ -1134,8 +1140,7 @@ impl Checker<'_> {
         self.nc_off.push(nc as *const ast::Expr);
         let rest = self.operand(e, false);
         self.nc_off.pop();
-        self.subst
-            .retain(|(p, _)| *p != &**recv_ast as *const ast::Expr);
+        self.subst.retain(|(p, _)| !std::ptr::eq(*p, &**recv_ast));
         let rest = self.value_of(rest);
         let ty = match &rest.ty {
             t if t.is_value_type(self.lib) => Ty::Nullable(Box::new(t.clone())),

@@ -126,7 +126,7 @@ fn split_suffix<'a>(text: &'a str, suffixes: &[&'a str]) -> (&'a str, &'a str) {
 /// Whether a decimal literal's magnitude is below 2^96.
 fn decimal_fits(digits: &str) -> bool {
     match digits.parse::<f64>() {
-        Ok(v) => v.abs() < 7.9228162514264337593543950335e28,
+        Ok(v) => v.abs() < 7.922_816_251_426_434e28,
         Err(_) => false,
     }
 }

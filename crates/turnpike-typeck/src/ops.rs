@@ -152,7 +152,7 @@ impl Checker<'_> {
             Ty::Nullable(i) if i.prim().is_some() => (true, i.prim().unwrap_or(Prim::Int)),
             _ => {
                 if op == UnaryOp::Minus
-                    && let Some(m) = self.user_operator("-", &[x.ty.clone()])
+                    && let Some(m) = self.user_operator("-", std::slice::from_ref(&x.ty))
                 {
                     let ty = self.lib.member(m).ty.clone();
                     return Expr {
@@ -368,8 +368,8 @@ impl Checker<'_> {
             if matches!(a.ty, Ty::Void) || matches!(b.ty, Ty::Void) {
                 return self.op_error("+", &[&a.ty, &b.ty], span);
             }
-            let a = self.to_string_operand(a);
-            let b = self.to_string_operand(b);
+            let a = self.stringify_operand(a);
+            let b = self.stringify_operand(b);
             return Expr {
                 kind: ExprKind::Binary(op, OpType::String, Box::new(a), Box::new(b)),
                 ty: Ty::String,
@@ -482,22 +482,21 @@ impl Checker<'_> {
                 } else {
                     Ty::Nullable(Box::new(Ty::Prim(p)))
                 };
-                if matches!(ta, Ty::Prim(_)) && matches!(tb, Ty::Null)
-                    || matches!(tb, Ty::Prim(_)) && matches!(ta, Ty::Null)
+                if (matches!(ta, Ty::Prim(_)) && matches!(tb, Ty::Null)
+                    || matches!(tb, Ty::Prim(_)) && matches!(ta, Ty::Null))
+                    && matches!(op, BinOp::Eq | BinOp::Ne)
                 {
-                    if matches!(op, BinOp::Eq | BinOp::Ne) {
-                        let tn = self.ty_name(if matches!(ta, Ty::Null) { &tb } else { &ta });
-                        let always = if op == BinOp::Eq { "false" } else { "true" };
-                        self.error(
-                            &codes::CONSTANT_CONDITION,
-                            span,
-                            format!(
-                                "the result is always `{always}`: {} `{tn}` is never null",
-                                article(&tn)
-                            ),
-                        )
-                        .label("compared with `null`");
-                    }
+                    let tn = self.ty_name(if matches!(ta, Ty::Null) { &tb } else { &ta });
+                    let always = if op == BinOp::Eq { "false" } else { "true" };
+                    self.error(
+                        &codes::CONSTANT_CONDITION,
+                        span,
+                        format!(
+                            "the result is always `{always}`: {} `{tn}` is never null",
+                            article(&tn)
+                        ),
+                    )
+                    .label("compared with `null`");
                 }
                 return bin(op, OpType::Lifted(p), a, b, ty, span);
             }
@@ -571,7 +570,7 @@ impl Checker<'_> {
     fn promote_with_constants(&self, a: &Expr, b: &Expr, x: Prim, y: Prim) -> Option<Prim> {
         let nonneg = |e: &Expr| {
             matches!(e.kind, ExprKind::Const(Const::Int(v)) if v >= 0)
-                || matches!(e.kind, ExprKind::Const(Const::Long(v)) if v >= 0 && y == Prim::ULong || v >= 0 && x == Prim::ULong)
+                || matches!(e.kind, ExprKind::Const(Const::Long(v)) if v >= 0 && (y == Prim::ULong || x == Prim::ULong))
         };
         if matches!(y, Prim::UInt | Prim::ULong) && nonneg(a) {
             return Some(y);
@@ -608,7 +607,7 @@ impl Checker<'_> {
         }
     }
 
-    fn to_string_operand(&mut self, e: Expr) -> Expr {
+    fn stringify_operand(&mut self, e: Expr) -> Expr {
         if e.ty == Ty::String {
             return e;
         }
@@ -739,7 +738,7 @@ impl Checker<'_> {
                     },
                     AssignOp::Assign => v,
                 };
-                let _ = bop_dummy(op);
+                bop_dummy(op);
                 // C# converts the result back explicitly for built-in operators.
                 let combined = if combined.ty.prim().is_some() && ty.prim().is_some() {
                     self.explicit(combined, &ty)

@@ -41,7 +41,7 @@ pub fn base64_decode(s: &str) -> Result<Vec<u8>, Exception> {
         )
     };
     let chars: Vec<u8> = s.bytes().filter(|b| !b" \t\r\n".contains(b)).collect();
-    if chars.len() % 4 != 0 {
+    if !chars.len().is_multiple_of(4) {
         return Err(bad());
     }
     let mut out = Vec::with_capacity(chars.len() / 4 * 3);
@@ -213,12 +213,13 @@ fn unescape(s: &str, plus_space: bool) -> String {
     let mut out = Vec::new();
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+        {
+            out.push(v);
+            i += 3;
+            continue;
         }
         out.push(if plus_space && b[i] == b'+' {
             b' '
@@ -414,7 +415,7 @@ pub(crate) fn register(r: &mut Registry) {
         let s = c.req_str(0)?;
         parse_guid(&s)
             .map(Value::Guid)
-            .ok_or_else(|| Exception::format(format!("Unrecognized Guid format.")))
+            .ok_or_else(|| Exception::format("Unrecognized Guid format.".to_string()))
     });
     r.insert("Guid.new/*", |_, c| {
         let s = c.req_str(0)?;

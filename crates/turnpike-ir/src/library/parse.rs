@@ -369,7 +369,6 @@ fn member(lib: &mut Library, owner: TypeId, text: &str) -> Result<(), String> {
         .strip_prefix("implicit operator ")
         .map(|r| (true, r))
         .or_else(|| rest.strip_prefix("explicit operator ").map(|r| (false, r)))
-        .map(|(imp, r)| (imp, r))
         .map(|(imp, r)| (MemberKind::Conversion { implicit: imp }, r))
     {
         is_static = true;
