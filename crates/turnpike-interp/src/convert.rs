@@ -245,6 +245,7 @@ pub fn type_name(lib: &Library, v: &Value) -> String {
             Obj::Grouping(..) => "Grouping`2".into(),
             Obj::Sorted(..) => "OrderedEnumerable`2".into(),
             Obj::Hasher(a, _) => (*a).into(),
+            Obj::Json(_) => "JToken".into(),
             Obj::Writer(_) => "StringWriter".into(),
             Obj::Queue(_, _, stack) => {
                 if *stack {
@@ -367,6 +368,17 @@ pub fn is_instance(lib: &Library, v: &Value, t: &Ty) -> bool {
                     Obj::Regex(_) => name == "Regex",
                     Obj::Match(..) => matches!(name, "Match" | "Group" | "Capture"),
                     Obj::Func(..) => d.kind == TypeKind::Delegate,
+                    Obj::Json(j) => {
+                        let class = match &*j.borrow() {
+                            crate::natives::json::JNode::Object(_) => "JObject",
+                            crate::natives::json::JNode::Array(_) => "JArray",
+                            crate::natives::json::JNode::Property(..) => "JProperty",
+                            crate::natives::json::JNode::Value(_) => "JValue",
+                        };
+                        name == class
+                            || matches!(name, "JToken" | "IEnumerable")
+                            || (name == "JContainer" && class != "JValue")
+                    }
                     _ => false,
                 },
                 _ => false,
@@ -507,6 +519,7 @@ pub fn format_value(it: &mut Interp, v: &Value, format: Option<&str>) -> Result<
         Value::Array(a) => format!("{}[]", full_name(lib, &a.elem)),
         Value::Obj(o) => match &**o {
             Obj::Builder(b) | Obj::Writer(b) => b.borrow().clone(),
+            Obj::Json(j) => crate::natives::json::token_string(it, &j.clone(), true)?,
             Obj::Exception(e) => {
                 let ns = if e.ty.starts_with("Json") {
                     "Newtonsoft.Json"

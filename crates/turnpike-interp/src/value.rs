@@ -115,6 +115,8 @@ pub enum Obj {
     Uri(Rc<str>),
     /// A `context` object.
     Host(HostRef),
+    /// A Newtonsoft JSON token.
+    Json(crate::natives::json::JRef),
     /// A `StringComparer`: `Ordinal`, `OrdinalIgnoreCase`, `InvariantCulture`, ...
     Comparer(&'static str),
     /// An `IOrderedEnumerable<T>`: the source, the sort keys (key selector, descending,

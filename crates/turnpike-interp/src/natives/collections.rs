@@ -23,6 +23,7 @@ pub fn enumerate(it: &mut Interp, v: &Value) -> Result<Vec<Value>, Exception> {
             Obj::List(_, items) | Obj::Set(_, items, _) => items.borrow().clone(),
             Obj::Seq(_, items) | Obj::Matches(items) | Obj::Grouping(_, items) => items.clone(),
             Obj::Sorted(_, _, items) => items.clone(),
+            Obj::Json(j) => crate::natives::json::children(j),
             Obj::Lazy(_, src, f, select, indexed) => {
                 let (src, f, select, indexed) = (src.clone(), f.clone(), *select, *indexed);
                 let xs = enumerate(it, &src)?;

@@ -210,6 +210,12 @@ pub(crate) fn register(r: &mut Registry) {
         match target {
             Ty::String => Ok(Value::str(text)),
             Ty::Array(_) => Ok(super::misc::byte_array(text.as_bytes())),
+            Ty::Named(id, _)
+                if matches!(it.lib.ty(id).name.as_str(), "JObject" | "JToken" | "JArray") =>
+            {
+                let j = super::json::parse(&text)?;
+                super::json::to_type(it, &j, &target)
+            }
             other => Err(Exception::not_supported(format!(
                 "Turnpike cannot read a body as `{}` yet",
                 other.display(it.lib)

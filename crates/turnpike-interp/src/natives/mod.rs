@@ -19,6 +19,7 @@ pub mod collections;
 pub mod context;
 pub mod crypto;
 pub mod dates;
+pub mod json;
 pub mod misc;
 pub mod numbers;
 pub mod regex;
@@ -120,6 +121,7 @@ fn registry() -> Registry {
     misc::register(&mut r);
     context::register(&mut r);
     crypto::register(&mut r);
+    json::register(&mut r);
     r
 }
 
