@@ -162,6 +162,18 @@ pub fn numeric(v: &Value, to: Prim, checked: bool) -> Result<Value, Exception> {
                         }
                         // .NET 8 on x64: out-of-range conversions give the "integer
                         // indefinite" value of the 32- or 64-bit conversion.
+                        let narrow = matches!(
+                            to,
+                            Prim::SByte | Prim::Byte | Prim::Short | Prim::UShort | Prim::Char
+                        );
+                        if narrow
+                            && !x.is_nan()
+                            && t >= f64::from(i32::MIN)
+                            && t <= f64::from(i32::MAX)
+                        {
+                            // x64 converts to a 32-bit integer first, then truncates.
+                            return Ok(int_result(i128::from(t as i32), to));
+                        }
                         return Ok(match to {
                             Prim::Long => Value::Long(i64::MIN),
                             Prim::ULong => Value::ULong(if x.is_nan() || t < 0.0 {
@@ -404,6 +416,16 @@ pub fn cast(lib: &Library, v: Value, t: &Ty) -> Result<Value, Exception> {
     }
     if is_instance(lib, &v, t) {
         return Ok(v);
+    }
+    // Enums and their underlying integers convert both ways with a cast.
+    if let Ty::Named(id, _) = t
+        && lib.ty(*id).kind == TypeKind::Enum
+        && (v.prim().is_some_and(Prim::is_integral) || matches!(v, Value::Enum(..)))
+    {
+        return Ok(Value::Enum(*id, as_i64(&v)));
+    }
+    if let (Value::Enum(_, x), Ty::Prim(p)) = (&v, t) {
+        return numeric(&Value::Long(*x), *p, false);
     }
     Err(Exception::cast(
         &full_type_name_of(lib, &v),

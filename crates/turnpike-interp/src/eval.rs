@@ -696,7 +696,8 @@ impl Interp {
         for (p, a) in l.params.iter().zip(args) {
             self.frame[p.0 as usize] = a;
         }
-        let r = self.stmts(&l.body);
+        // Each nested call needs stack; grow it rather than overflow before the depth limit.
+        let r = stacker::maybe_grow(256 * 1024, 4 * 1024 * 1024, || self.stmts(&l.body));
         for (p, v) in l.params.iter().zip(saved) {
             self.frame[p.0 as usize] = v;
         }

@@ -1,5 +1,5 @@
 //! The stable text form of the IR (`turnpike compile --emit ir`), described in
-//! `spec/05-ir.md`: one statement per line, expressions as s-expressions with their type after
+//! `spec/09-ir.md`: one statement per line, expressions as s-expressions with their type after
 //! a colon.
 
 use std::fmt::Write;

@@ -194,11 +194,7 @@ impl Checker<'_> {
         let found = if ns.is_empty() {
             self.lib.find_type(name, args.len())
         } else {
-            self.lib.find_qualified(ns, name, args.len()).or_else(|| {
-                self.lib
-                    .find_type(name, args.len())
-                    .filter(|_| ns == "System")
-            })
+            self.lib.find_qualified(ns, name, args.len())
         };
         match found {
             Some(id) => {

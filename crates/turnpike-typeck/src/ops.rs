@@ -188,9 +188,11 @@ impl Checker<'_> {
         if p == Prim::Bool {
             return self.op_error(op_token(op), &[&x.ty], span);
         }
-        if lifted {
-            self.unsupported(span, "unary operators on nullable values");
-        }
+        let result_ty = if lifted {
+            Ty::Nullable(Box::new(Ty::Prim(target)))
+        } else {
+            Ty::Prim(target)
+        };
         let x = self.numeric_to(x, target);
         match op {
             UnaryOp::Plus => x,
@@ -204,7 +206,7 @@ impl Checker<'_> {
                     target,
                     Box::new(x),
                 ),
-                ty: Ty::Prim(target),
+                ty: result_ty,
                 span,
             },
         }

@@ -121,6 +121,16 @@ pub fn dict_get(it: &mut Interp, d: &Value, key: &Value) -> Result<Option<Value>
         Value::Obj(o) => match &**o {
             Obj::Dict(_, _, m) => Ok(m.borrow().get(key).cloned()),
             Obj::Host(h) => host_get(it, h, key),
+            Obj::Json(j) => match &*j.borrow() {
+                crate::natives::json::JNode::Object(props) => Ok(match key {
+                    Value::Str(k) => props
+                        .iter()
+                        .find(|(n, _)| n == &**k)
+                        .map(|(_, v)| Value::obj(Obj::Json(v.clone()))),
+                    _ => None,
+                }),
+                _ => Err(Exception::invalid_op("not a dictionary")),
+            },
             _ => Err(Exception::invalid_op("not a dictionary")),
         },
         Value::Null => Err(Exception::null_ref()),

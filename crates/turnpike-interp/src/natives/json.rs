@@ -46,6 +46,8 @@ pub enum JVal {
     Bool(bool),
     /// An integer.
     Int(i64),
+    /// An integer beyond `long` (Newtonsoft keeps it as a `BigInteger`).
+    BigInt(u64),
     /// A floating-point number.
     Float(f64),
     /// A string.
@@ -82,7 +84,7 @@ impl<'de> Deserialize<'de> for JNode {
             }
             fn visit_u64<E>(self, v: u64) -> Result<JNode, E> {
                 Ok(JNode::Value(
-                    i64::try_from(v).map_or(JVal::Float(v as f64), JVal::Int),
+                    i64::try_from(v).map_or(JVal::BigInt(v), JVal::Int),
                 ))
             }
             fn visit_f64<E>(self, v: f64) -> Result<JNode, E> {
@@ -191,6 +193,9 @@ fn write(
             JVal::Int(i) => {
                 let _ = write!(out, "{i}");
             }
+            JVal::BigInt(i) => {
+                let _ = write!(out, "{i}");
+            }
             JVal::Float(f) => out.push_str(&float_text(*f)),
             JVal::Str(s) => escape(s, out),
             JVal::Other(v) => match v {
@@ -266,6 +271,7 @@ pub fn token_string(it: &mut Interp, j: &JRef, indented: bool) -> Result<String,
             JVal::Null => Ok(String::new()),
             JVal::Bool(b) => Ok(if *b { "True".into() } else { "False".into() }),
             JVal::Int(i) => Ok(i.to_string()),
+            JVal::BigInt(i) => Ok(i.to_string()),
             JVal::Float(f) => Ok(number::format_double(*f, "").unwrap_or_default()),
             JVal::Str(s) => Ok(s.clone()),
             JVal::Other(v) => convert::to_string(it, v),
@@ -339,7 +345,7 @@ fn type_name(j: &JRef) -> &'static str {
         JNode::Value(v) => match v {
             JVal::Null => "Null",
             JVal::Bool(_) => "Boolean",
-            JVal::Int(_) => "Integer",
+            JVal::Int(_) | JVal::BigInt(_) => "Integer",
             JVal::Float(_) => "Float",
             JVal::Str(_) => "String",
             JVal::Other(Value::DateTime(_)) => "Date",
@@ -402,6 +408,9 @@ pub fn to_type(it: &mut Interp, j: &JRef, t: &Ty) -> Result<Value, Exception> {
         (JVal::Bool(b), Ty::Prim(Prim::Bool)) => Ok(Value::Bool(*b)),
         (JVal::Str(s), Ty::Prim(p)) => crate::natives::numbers::convert_to(*p, &Value::str(s)),
         (JVal::Int(i), Ty::Prim(p)) => crate::natives::numbers::convert_to(*p, &Value::Long(*i)),
+        (JVal::BigInt(i), Ty::Prim(p)) => {
+            crate::natives::numbers::convert_to(*p, &Value::ULong(*i))
+        }
         (JVal::Float(f), Ty::Prim(p)) => {
             crate::natives::numbers::convert_to(*p, &Value::Double(*f))
         }
@@ -811,8 +820,14 @@ pub(crate) fn register(r: &mut Registry) {
     }
     r.insert("JToken.ToString/*", |it, c| {
         let j = this_json(c)?;
+        if c.is_empty() {
+            return token_string(it, &j, true).map(Value::str);
+        }
+        // With a `Formatting`, every token is written as JSON (a string value quoted).
         let indented = !matches!(c.arg(0), Value::Enum(_, 0));
-        token_string(it, &j, indented).map(Value::str)
+        let mut out = String::new();
+        write(it, &j, if indented { Some(0) } else { None }, &mut out)?;
+        Ok(Value::str(out))
     });
     r.insert("JValue.ToString/*", |it, c| {
         let j = this_json(c)?;
@@ -1015,6 +1030,7 @@ pub(crate) fn register(r: &mut Registry) {
             JNode::Value(JVal::Null) => Value::Null,
             JNode::Value(JVal::Bool(x)) => Value::Bool(*x),
             JNode::Value(JVal::Int(x)) => Value::Long(*x),
+            JNode::Value(JVal::BigInt(x)) => Value::ULong(*x),
             JNode::Value(JVal::Float(x)) => Value::Double(*x),
             JNode::Value(JVal::Str(s)) => Value::str(s),
             JNode::Value(JVal::Other(v)) => v.clone(),
