@@ -459,6 +459,12 @@ pub fn sample_context() -> Context {
         ("Region", Value::str("West Europe")),
         ("ServiceName", Value::str("contoso-apim")),
         ("GatewayId", Value::str("self-hosted")),
+        (
+            "Gateway",
+            Value::obj(Obj::Host(turnpike_interp::context::HostRef::Named(
+                Rc::new(named(&[("Id", Value::str("self-hosted"))])),
+            ))),
+        ),
     ]);
     ctx.request_id = 0x5b4f_2f0e_1d2c_4b8a_9d3e_7c6f_5a4b_3c2d;
     {

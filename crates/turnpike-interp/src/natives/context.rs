@@ -68,7 +68,7 @@ fn url_of(c: &Call<'_>) -> Result<crate::context::Url, Exception> {
     }
 }
 
-fn named_prop(it: &mut Interp, c: &mut Call<'_>) -> Result<Value, Exception> {
+pub(crate) fn named_prop(it: &mut Interp, c: &mut Call<'_>) -> Result<Value, Exception> {
     let _ = it;
     match host(c)? {
         HostRef::Named(n) => Ok(n.get(&c.member.name)),

@@ -394,6 +394,10 @@ pub(crate) fn register(r: &mut Registry) {
             .map(Value::DateTimeOffset)
             .map_err(dt_err)
     });
+    r.insert("DateTimeOffset.implicit/1", |_, c| match c.arg(0) {
+        Value::DateTime(d) => Ok(Value::DateTimeOffset(DateTimeOffset::from_datetime(d))),
+        _ => Err(Exception::null_ref()),
+    });
     r.insert("DateTimeOffset.UtcNow", |it, _| {
         DateTimeOffset::new(it.opts.now.ticks, 0)
             .map(Value::DateTimeOffset)

@@ -143,7 +143,14 @@ pub fn table(lib: &'static Library) -> &'static Natives {
                     .or_else(|| r.get(format!("{prefix}{base}/*").as_str()))
                     .copied()
             };
-            get.push(find(""));
+            // Properties of APIM's context objects read the object's named data.
+            let context_prop = m.kind == MemberKind::Property
+                && lib.ty(m.owner).namespace == "Microsoft.Azure.ApiManagement.Policies";
+            get.push(find("").or(if context_prop {
+                Some(context::named_prop as Native)
+            } else {
+                None
+            }));
             set.push(if m.settable { find("set:") } else { None });
         }
         Natives { get, set }
