@@ -153,6 +153,21 @@ pub fn numeric(v: &Value, to: Prim, checked: bool) -> Result<Value, Exception> {
                         .map_err(|_| Exception::overflow())?;
                     Ok(Value::Decimal(d.normalize()))
                 }
+                Prim::ULong if !checked => {
+                    // .NET 8 on x64: below 2^63 the value converts as a `long` does, then
+                    // reinterprets; NaN and values from 2^64 up give 0.
+                    let t = x.trunc();
+                    let two63 = 9_223_372_036_854_775_808.0_f64;
+                    Ok(Value::ULong(if x.is_nan() || t >= 2.0 * two63 {
+                        0
+                    } else if t >= two63 {
+                        t as u64
+                    } else if t < -two63 {
+                        i64::MIN as u64
+                    } else {
+                        (t as i64) as u64
+                    }))
+                }
                 _ => {
                     let t = x.trunc();
                     let (lo, hi) = range_of(to);
@@ -240,6 +255,13 @@ pub fn type_name(lib: &Library, v: &Value) -> String {
             Obj::Dict(..) => "Dictionary`2".into(),
             Obj::Set(..) => "HashSet`1".into(),
             Obj::Seq(..) | Obj::Lazy(..) => "IEnumerable`1".into(),
+            Obj::DictView(_, _, keys) => {
+                if *keys {
+                    "KeyCollection".into()
+                } else {
+                    "ValueCollection".into()
+                }
+            }
             Obj::Builder(_) => "StringBuilder".into(),
             Obj::Func(..) => "Func`1".into(),
             Obj::Exception(e) => e.ty.to_string(),
@@ -375,6 +397,9 @@ pub fn is_instance(lib: &Library, v: &Value, t: &Ty) -> bool {
                         matches!(name, "HashSet" | "ISet" | "IEnumerable" | "ICollection")
                     }
                     Obj::Seq(..) | Obj::Lazy(..) => name == "IEnumerable",
+                    Obj::DictView(..) => {
+                        matches!(name, "IEnumerable" | "ICollection" | "IReadOnlyCollection")
+                    }
                     Obj::Builder(_) => name == "StringBuilder",
                     Obj::Exception(e) => crate::eval::exception_is(&e.ty, name),
                     Obj::Regex(_) => name == "Regex",

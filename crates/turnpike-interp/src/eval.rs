@@ -192,7 +192,7 @@ impl Interp {
                 let watched = list_len(&coll);
                 for item in items {
                     self.burn()?;
-                    if watched.is_some() && list_len(&coll) != watched {
+                    if modified(watched, list_len(&coll)) {
                         return Err(Exception::invalid_op(
                             "Collection was modified; enumeration operation may not execute.",
                         ));
@@ -208,7 +208,7 @@ impl Interp {
                         Ctl::Normal | Ctl::Continue => {}
                     }
                 }
-                if watched.is_some() && list_len(&coll) != watched {
+                if modified(watched, list_len(&coll)) {
                     return Err(Exception::invalid_op(
                         "Collection was modified; enumeration operation may not execute.",
                     ));
@@ -826,14 +826,27 @@ pub fn exception_is(thrown: &str, caught: &str) -> bool {
     false
 }
 
-/// The length of a `List<T>`, `Dictionary` or `HashSet`, which `foreach` watches for changes.
-fn list_len(v: &Value) -> Option<usize> {
+/// What `foreach` watches to detect a collection changed under it: a `List<T>`'s length
+/// (any change), a `HashSet<T>`'s size (growth: removing is allowed since .NET Core 3.0), a
+/// `Dictionary`'s version (additions).
+fn list_len(v: &Value) -> Option<(u8, u64)> {
     match v {
         Value::Obj(o) => match &**o {
-            Obj::List(_, items) | Obj::Set(_, items, _) => Some(items.borrow().len()),
-            Obj::Dict(_, _, d) => Some(d.borrow().len()),
+            Obj::List(_, items) => Some((0, items.borrow().len() as u64)),
+            Obj::Set(_, items, _) => Some((1, items.borrow().len() as u64)),
+            Obj::Dict(_, _, d) => Some((2, d.borrow().version)),
+            Obj::DictView(_, d, _) => list_len(d),
             _ => None,
         },
         _ => None,
+    }
+}
+
+/// Whether a watched collection changed in a way that ends its enumeration.
+fn modified(before: Option<(u8, u64)>, now: Option<(u8, u64)>) -> bool {
+    match (before, now) {
+        (Some((1, a)), Some((1, b))) => b > a,
+        (Some(a), Some(b)) => a != b,
+        _ => false,
     }
 }

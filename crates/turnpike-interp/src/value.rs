@@ -85,6 +85,8 @@ pub enum Obj {
     Dict(Ty, Ty, RefCell<Dict>),
     /// `HashSet<T>` with its `StringComparer`, if any.
     Set(Ty, RefCell<Vec<Value>>, Option<&'static str>),
+    /// A dictionary's `Keys` (true) or `Values` (false): a live view, as .NET's collections.
+    DictView(Ty, Value, bool),
     /// A materialized sequence (results of eager LINQ operators).
     Seq(Ty, Vec<Value>),
     /// A deferred `Select` (true) or `Where` (false): source, delegate, whether the delegate
@@ -147,6 +149,9 @@ pub struct Dict {
     /// Whether string keys compare ignoring case.
     pub ignore_case: bool,
     index: HashMap<String, usize>,
+    /// Bumped when an entry is added or the dictionary cleared (not on removal or on
+    /// replacing a value), as .NET's `Dictionary` version is: `foreach` watches it.
+    pub version: u64,
 }
 
 impl Dict {
@@ -157,6 +162,7 @@ impl Dict {
             free: Vec::new(),
             ignore_case,
             index: HashMap::new(),
+            version: 0,
         }
     }
 
@@ -190,6 +196,7 @@ impl Dict {
                 }
             }
             None => {
+                self.version += 1;
                 let t = self.key_text(&k);
                 let i = match self.free.pop() {
                     Some(i) => {
@@ -221,6 +228,7 @@ impl Dict {
 
     /// Removes every entry.
     pub fn clear(&mut self) {
+        self.version += 1;
         self.slots.clear();
         self.free.clear();
         self.index.clear();

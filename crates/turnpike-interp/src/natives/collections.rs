@@ -23,6 +23,22 @@ pub fn enumerate(it: &mut Interp, v: &Value) -> Result<Vec<Value>, Exception> {
             Obj::List(_, items) | Obj::Set(_, items, _) => items.borrow().clone(),
             Obj::Seq(_, items) | Obj::Matches(items) | Obj::Grouping(_, items) => items.clone(),
             Obj::Sorted(_, _, items) => items.clone(),
+            Obj::DictView(_, d, keys) => {
+                let (d, keys) = (d.clone(), *keys);
+                enumerate(it, &d)?
+                    .into_iter()
+                    .map(|p| match p {
+                        Value::Pair(p) => {
+                            if keys {
+                                p.0.clone()
+                            } else {
+                                p.1.clone()
+                            }
+                        }
+                        _ => Value::Null,
+                    })
+                    .collect()
+            }
             Obj::Json(j) => crate::natives::json::children(j),
             Obj::Lazy(_, src, f, select, indexed) => {
                 let (src, f, select, indexed) = (src.clone(), f.clone(), *select, *indexed);
@@ -826,39 +842,13 @@ pub(crate) fn register(r: &mut Registry) {
             let d = c.recv.clone();
             Ok(Value::Int(enumerate(it, &d)?.len() as i32))
         });
-        r.insert(k("Keys"), |it, c| {
-            let d = c.recv.clone();
-            let keys = enumerate(it, &d)?
-                .into_iter()
-                .map(|p| {
-                    if let Value::Pair(p) = p {
-                        p.0.clone()
-                    } else {
-                        Value::Null
-                    }
-                })
-                .collect();
-            Ok(Value::obj(Obj::Seq(
-                c.targs.first().cloned().unwrap_or(Ty::Object),
-                keys,
-            )))
+        r.insert(k("Keys"), |_, c| {
+            let t = c.targs.first().cloned().unwrap_or(Ty::Object);
+            Ok(Value::obj(Obj::DictView(t, c.recv.clone(), true)))
         });
-        r.insert(k("Values"), |it, c| {
-            let d = c.recv.clone();
-            let vals = enumerate(it, &d)?
-                .into_iter()
-                .map(|p| {
-                    if let Value::Pair(p) = p {
-                        p.1.clone()
-                    } else {
-                        Value::Null
-                    }
-                })
-                .collect();
-            Ok(Value::obj(Obj::Seq(
-                c.targs.get(1).cloned().unwrap_or(Ty::Object),
-                vals,
-            )))
+        r.insert(k("Values"), |_, c| {
+            let t = c.targs.get(1).cloned().unwrap_or(Ty::Object);
+            Ok(Value::obj(Obj::DictView(t, c.recv.clone(), false)))
         });
         r.insert(k("Add/*"), |it, c| {
             let (key, v) = (c.arg(0).clone(), c.arg(1).clone());

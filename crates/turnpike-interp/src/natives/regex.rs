@@ -522,7 +522,7 @@ fn dollar_before_final_newline(pattern: &str) -> String {
                 in_class = false;
                 out.push(c);
             }
-            '$' if !in_class => out.push_str("(?=\n?\\z)"),
+            '$' if !in_class => out.push_str("(?=\\n?\\z)"),
             c => out.push(c),
         }
     }
