@@ -20,7 +20,9 @@ mod conv;
 mod expr;
 mod flow;
 mod literal;
+mod member;
 mod names;
+mod new;
 mod ops;
 mod stmt;
 

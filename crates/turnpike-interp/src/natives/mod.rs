@@ -20,6 +20,7 @@ pub mod context;
 pub mod crypto;
 pub mod dates;
 pub mod json;
+pub mod linq;
 pub mod misc;
 pub mod numbers;
 pub mod regex;
