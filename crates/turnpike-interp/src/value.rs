@@ -9,6 +9,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use rust_decimal::Decimal;
 use turnpike_ir::ir::Lambda;
@@ -49,7 +50,7 @@ pub enum Value {
     /// `decimal`
     Decimal(Decimal),
     /// `string`
-    Str(Rc<str>),
+    Str(Arc<str>),
     /// A value of an enum type.
     Enum(TypeId, i64),
     /// `DateTime`
@@ -96,7 +97,7 @@ pub enum Obj {
     Builder(RefCell<String>),
     /// A delegate: a lambda of the running body, with the values of the loop variables it
     /// captured when it was created.
-    Func(Rc<Lambda>, Vec<Value>),
+    Func(Arc<Lambda>, Vec<Value>),
     /// An exception object.
     Exception(Exception),
     /// `Regex`
@@ -112,9 +113,9 @@ pub enum Obj {
     /// `Random`
     Random(RefCell<u64>),
     /// An anonymous object.
-    Anonymous(Vec<(Rc<str>, Value)>),
+    Anonymous(Vec<(Arc<str>, Value)>),
     /// `Uri`
-    Uri(Rc<str>),
+    Uri(Arc<str>),
     /// A `context` object.
     Host(HostRef),
     /// A Newtonsoft JSON token.
@@ -262,7 +263,7 @@ fn key_of(v: &Value) -> String {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Exception {
     /// The simple type name: `FormatException`.
-    pub ty: Rc<str>,
+    pub ty: Arc<str>,
     /// The message.
     pub message: String,
     /// `InnerException`.
@@ -273,7 +274,7 @@ impl Exception {
     /// An exception of a type with a message.
     pub fn new(ty: &str, message: impl Into<String>) -> Self {
         Exception {
-            ty: Rc::from(ty),
+            ty: Arc::from(ty),
             message: message.into(),
             inner: None,
         }
@@ -348,7 +349,7 @@ impl Exception {
 impl Value {
     /// A string value.
     pub fn str(s: impl AsRef<str>) -> Value {
-        Value::Str(Rc::from(s.as_ref()))
+        Value::Str(Arc::from(s.as_ref()))
     }
 
     /// Wraps an object.

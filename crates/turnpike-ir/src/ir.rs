@@ -5,7 +5,7 @@
 //! Nothing here refers to the syntax tree except spans, so an engine needs only this module
 //! and the library.
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use turnpike_diagnostics::Span;
 
@@ -60,7 +60,7 @@ pub enum Const {
     /// `decimal`, as its invariant text (`1.50`).
     Decimal(String),
     /// `string`
-    String(Rc<str>),
+    String(Arc<str>),
     /// A value of an enum type.
     Enum(i64),
 }
@@ -232,7 +232,7 @@ pub enum Place {
 #[derive(Clone, Debug)]
 pub enum FmtPart {
     /// Literal text.
-    Text(Rc<str>),
+    Text(Arc<str>),
     /// A hole: the value, its alignment and format string.
     Hole {
         /// The value (boxed to `object` if needed).
@@ -240,7 +240,7 @@ pub enum FmtPart {
         /// `,align`
         align: Option<Box<Expr>>,
         /// `:format`
-        format: Option<Rc<str>>,
+        format: Option<Arc<str>>,
     },
 }
 
@@ -316,13 +316,13 @@ pub enum ExprKind {
         tmp: LocalId,
     },
     /// A lambda.
-    Lambda(Rc<Lambda>),
+    Lambda(Arc<Lambda>),
     /// `new T[len]`.
     NewArray(Ty, Box<Expr>),
     /// `new T[] { ... }`.
     ArrayInit(Ty, Vec<Expr>),
     /// `new { a = 1, b = x }`
-    NewAnonymous(Vec<(Rc<str>, Expr)>),
+    NewAnonymous(Vec<(Arc<str>, Expr)>),
     /// A property of an anonymous object, by position.
     AnonymousField(Box<Expr>, u32),
     /// `e is T` (with an optional binding).
@@ -340,7 +340,7 @@ pub enum ExprKind {
     /// Evaluates statements, then the expression (used for initializers).
     Seq(Vec<Stmt>, Box<Expr>),
     /// A construct the engines cannot run yet: throws `NotSupportedException`.
-    Unsupported(Rc<str>),
+    Unsupported(Arc<str>),
 }
 
 /// A lambda or local function.
@@ -422,7 +422,7 @@ pub struct SwitchArm {
 #[derive(Clone, Debug)]
 pub struct Catch {
     /// The exception type's simple name (`Exception` catches everything).
-    pub ty: Rc<str>,
+    pub ty: Arc<str>,
     /// The variable.
     pub var: Option<LocalId>,
     /// The `when` filter.

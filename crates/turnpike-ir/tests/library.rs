@@ -21,3 +21,11 @@ fn library_file_parses() {
     }
     assert!(lib.by_key("string.Substring(int,int)").is_some());
 }
+
+/// The IR crosses threads: a compiled policy is shared by every request of the gateway.
+#[test]
+fn ir_is_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<turnpike_ir::ir::Body>();
+    check::<turnpike_ir::library::Library>();
+}

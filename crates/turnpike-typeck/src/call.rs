@@ -1,7 +1,7 @@
 //! Calls: argument binding, generic type inference (lambdas included), overload resolution,
 //! constructors and initializers, lambda bodies.
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use turnpike_diagnostics::{Span, codes};
 use turnpike_ir::ir::{Const, Expr, ExprKind, Lambda, LocalId, Place, Stmt};
@@ -84,7 +84,7 @@ impl Checker<'_> {
                     }
                 }
                 Expr {
-                    kind: ExprKind::Unsupported(Rc::from("call of a value of unknown type")),
+                    kind: ExprKind::Unsupported(Arc::from("call of a value of unknown type")),
                     ty: Ty::Unknown,
                     span,
                 }
@@ -921,7 +921,7 @@ impl Checker<'_> {
             "null" => Const::Null,
             "true" => Const::Bool(true),
             "false" => Const::Bool(false),
-            t if t.starts_with('"') => Const::String(Rc::from(t.trim_matches('"'))),
+            t if t.starts_with('"') => Const::String(Arc::from(t.trim_matches('"'))),
             t => match t.parse::<i32>() {
                 Ok(v) => Const::Int(v),
                 Err(_) => match t.parse::<f64>() {

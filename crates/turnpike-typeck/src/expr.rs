@@ -1,6 +1,6 @@
 //! Expressions: names, members, literals, and the forms that are neither calls nor operators.
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use turnpike_diagnostics::{Span, codes};
 use turnpike_ir::ir::{Const, Conv, Expr, ExprKind, FmtPart, LocalId, Place};
@@ -132,7 +132,7 @@ impl Checker<'_> {
             A::NamedValue(name) => {
                 let _ = name;
                 Expr {
-                    kind: ExprKind::Unsupported(Rc::from("an unresolved named value")),
+                    kind: ExprKind::Unsupported(Arc::from("an unresolved named value")),
                     ty: Ty::Unknown,
                     span,
                 }
@@ -335,7 +335,9 @@ impl Checker<'_> {
         let mut out = Vec::new();
         for p in parts {
             match p {
-                InterpPart::Text { value, .. } => out.push(FmtPart::Text(Rc::from(value.as_str()))),
+                InterpPart::Text { value, .. } => {
+                    out.push(FmtPart::Text(Arc::from(value.as_str())))
+                }
                 InterpPart::Hole {
                     expr,
                     align,
@@ -364,7 +366,7 @@ impl Checker<'_> {
                     out.push(FmtPart::Hole {
                         value: v,
                         align,
-                        format: format.as_ref().map(|f| Rc::from(f.as_str())),
+                        format: format.as_ref().map(|f| Arc::from(f.as_str())),
                     });
                 }
             }
@@ -610,7 +612,7 @@ impl Checker<'_> {
                 }
             }
             return Expr {
-                kind: ExprKind::Unsupported(Rc::from("indexer of unknown type")),
+                kind: ExprKind::Unsupported(Arc::from("indexer of unknown type")),
                 ty: Ty::Unknown,
                 span,
             };
@@ -810,7 +812,7 @@ impl Checker<'_> {
         }
         let (l, _) = self.lambda_body(params, body, param_tys, ret, span);
         Expr {
-            kind: ExprKind::Lambda(Rc::new(l)),
+            kind: ExprKind::Lambda(Arc::new(l)),
             ty,
             span,
         }
@@ -882,7 +884,7 @@ impl Checker<'_> {
             .with_help("the deployment that publishes this policy replaces it; Turnpike checks the expression around it with an unknown type"),
         );
         Expr {
-            kind: ExprKind::Unsupported(Rc::from("a template placeholder")),
+            kind: ExprKind::Unsupported(Arc::from("a template placeholder")),
             ty: Ty::Unknown,
             span,
         }

@@ -8,7 +8,7 @@
 //! `unsupported-expression` warning per expression and lowers to an IR node that throws
 //! `NotSupportedException` when run.
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use turnpike_diagnostics::{Code, Diagnostic, Span, codes};
 use turnpike_ir::ir::{Body, Expr, ExprKind, Local, LocalId, Stmt};
@@ -210,7 +210,7 @@ impl<'l> Checker<'l> {
             );
         }
         Expr {
-            kind: ExprKind::Unsupported(Rc::from(what)),
+            kind: ExprKind::Unsupported(Arc::from(what)),
             ty: Ty::Unknown,
             span,
         }
@@ -219,7 +219,7 @@ impl<'l> Checker<'l> {
     /// An expression of unknown type that throws when run, after an error.
     pub(crate) fn poisoned(&self, span: Span) -> Expr {
         Expr {
-            kind: ExprKind::Unsupported(Rc::from("an expression with a type error")),
+            kind: ExprKind::Unsupported(Arc::from("an expression with a type error")),
             ty: Ty::Unknown,
             span,
         }

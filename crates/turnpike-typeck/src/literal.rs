@@ -1,6 +1,6 @@
 //! Numeric literals: their value and C# type.
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use turnpike_diagnostics::{Span, codes};
 use turnpike_ir::Ty;
@@ -161,5 +161,5 @@ pub(crate) fn const_type(c: &Const) -> Ty {
 
 /// A string constant.
 pub(crate) fn string_const(s: &str, span: Span) -> Expr {
-    const_expr(Const::String(Rc::from(s)), span)
+    const_expr(Const::String(Arc::from(s)), span)
 }

@@ -1,7 +1,7 @@
 //! Member access: `Type.Static`, `value.Member`, namespaces, method groups with their
 //! extension methods, and member lookup through base types.
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use turnpike_diagnostics::{Span, codes};
 use turnpike_ir::ir::{Const, Conv, Expr, ExprKind};
@@ -83,7 +83,7 @@ impl Checker<'_> {
         let lib = self.lib;
         if t.is_unknown() {
             return Operand::Value(Expr {
-                kind: ExprKind::Unsupported(Rc::from("unknown type")),
+                kind: ExprKind::Unsupported(Arc::from("unknown type")),
                 ty: Ty::Unknown,
                 span,
             });
@@ -162,7 +162,7 @@ impl Checker<'_> {
         if v.ty.is_unknown() || matches!(v.ty, Ty::Lambda(_)) {
             let _ = self.extensions_on(&v.ty, name);
             return Operand::Value(Expr {
-                kind: ExprKind::Unsupported(Rc::from("member of a value of unknown type")),
+                kind: ExprKind::Unsupported(Arc::from("member of a value of unknown type")),
                 ty: Ty::Unknown,
                 span,
             });

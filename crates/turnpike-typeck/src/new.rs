@@ -1,7 +1,7 @@
 //! `new` expressions: objects through their constructors, object and collection initializers,
 //! arrays, anonymous objects.
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use turnpike_diagnostics::{Span, codes};
 use turnpike_ir::ir::{Const, Expr, ExprKind, Place, Stmt};
@@ -26,7 +26,7 @@ impl Checker<'_> {
                         }
                     }
                     return Expr {
-                        kind: ExprKind::Unsupported(Rc::from("object of an unknown type")),
+                        kind: ExprKind::Unsupported(Arc::from("object of an unknown type")),
                         ty: Ty::Unknown,
                         span,
                     };
@@ -129,12 +129,12 @@ impl Checker<'_> {
                         (None, ast::ExprKind::Member { name, .. }) => name.name.clone(),
                         _ => String::new(),
                     };
-                    fields.push((Rc::from(name.as_str()), x));
+                    fields.push((Arc::from(name.as_str()), x));
                 }
                 let ty = Ty::Anonymous(
                     fields
                         .iter()
-                        .map(|(n, x): &(Rc<str>, Expr)| (n.to_string(), x.ty.clone()))
+                        .map(|(n, x): &(Arc<str>, Expr)| (n.to_string(), x.ty.clone()))
                         .collect(),
                 );
                 Expr {

@@ -1,6 +1,6 @@
 //! Statements of `@{ }` blocks and lambda bodies, with reachability and definite assignment.
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use turnpike_diagnostics::{Span, codes};
 use turnpike_ir::Ty;
@@ -355,16 +355,16 @@ impl Checker<'_> {
                 for c in catches {
                     self.set_flow(before.clone());
                     self.scopes.push(Vec::new());
-                    let ty_name: Rc<str> = match &c.ty {
+                    let ty_name: Arc<str> = match &c.ty {
                         Some(t) => {
                             let ty = self.resolve_type(t);
                             self.check_exception_type(&ty, t.span);
-                            Rc::from(match &ty {
+                            Arc::from(match &ty {
                                 Ty::Named(id, _) => self.lib.ty(*id).name.as_str(),
                                 _ => "Exception",
                             })
                         }
-                        None => Rc::from("Exception"),
+                        None => Arc::from("Exception"),
                     };
                     let var = match (&c.name, &c.ty) {
                         (Some(n), Some(t)) => {
@@ -443,7 +443,7 @@ impl Checker<'_> {
                     Some(x)
                 }
                 Some(ast::VarInit::Nested(items)) if is_named_value_braces(items) => Some(Expr {
-                    kind: ExprKind::Unsupported(Rc::from("an unresolved named value")),
+                    kind: ExprKind::Unsupported(Arc::from("an unresolved named value")),
                     ty: Ty::Unknown,
                     span: v.name.span,
                 }),

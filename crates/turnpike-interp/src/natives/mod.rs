@@ -49,7 +49,7 @@ impl Call<'_> {
     }
 
     /// A string argument; `None` for null.
-    pub fn str_arg(&self, i: usize) -> Option<std::rc::Rc<str>> {
+    pub fn str_arg(&self, i: usize) -> Option<std::sync::Arc<str>> {
         match self.arg(i) {
             Value::Str(s) => Some(s.clone()),
             _ => None,
@@ -57,7 +57,7 @@ impl Call<'_> {
     }
 
     /// A string argument that must not be null (`ArgumentNullException` otherwise).
-    pub fn req_str(&self, i: usize) -> Result<std::rc::Rc<str>, Exception> {
+    pub fn req_str(&self, i: usize) -> Result<std::sync::Arc<str>, Exception> {
         self.str_arg(i).ok_or_else(|| {
             let name = self
                 .member
@@ -69,12 +69,12 @@ impl Call<'_> {
     }
 
     /// The receiver as a string (`this` of string members).
-    pub fn this_str(&self) -> std::rc::Rc<str> {
+    pub fn this_str(&self) -> std::sync::Arc<str> {
         match &self.recv {
             Value::Str(s) => s.clone(),
             _ => match self.args.first() {
                 Some(Value::Str(s)) if self.member.kind == MemberKind::Extension => s.clone(),
-                _ => std::rc::Rc::from(""),
+                _ => std::sync::Arc::from(""),
             },
         }
     }

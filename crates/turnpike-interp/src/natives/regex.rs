@@ -2,6 +2,7 @@
 //! look-around and back-references as .NET has them).
 
 use std::rc::Rc;
+use std::sync::Arc;
 
 use super::{Call, Registry};
 use crate::convert::as_i64;
@@ -24,7 +25,7 @@ pub struct MatchObj {
     groups: Vec<Option<(usize, usize)>>,
     /// Group names by number.
     names: Vec<String>,
-    input: Rc<str>,
+    input: Arc<str>,
     regex: Option<Rc<RegexObj>>,
 }
 
@@ -107,7 +108,7 @@ fn timeout() -> Exception {
 
 fn match_at(
     r: &Rc<RegexObj>,
-    input: &Rc<str>,
+    input: &Arc<str>,
     start: usize,
 ) -> Result<Option<MatchObj>, Exception> {
     let caps =
@@ -136,7 +137,7 @@ fn match_at(
     }))
 }
 
-fn failed(input: &Rc<str>) -> MatchObj {
+fn failed(input: &Arc<str>) -> MatchObj {
     MatchObj {
         groups: vec![None],
         names: vec!["0".into()],
@@ -178,14 +179,14 @@ fn regex_and_args(c: &Call<'_>) -> Result<(Rc<RegexObj>, Vec<Value>), Exception>
     Ok((r, rest))
 }
 
-fn input_of(v: &Value) -> Result<Rc<str>, Exception> {
+fn input_of(v: &Value) -> Result<Arc<str>, Exception> {
     match v {
         Value::Str(s) => Ok(s.clone()),
         _ => Err(Exception::arg_null("input")),
     }
 }
 
-fn all_matches(r: &Rc<RegexObj>, input: &Rc<str>) -> Result<Vec<MatchObj>, Exception> {
+fn all_matches(r: &Rc<RegexObj>, input: &Arc<str>) -> Result<Vec<MatchObj>, Exception> {
     let mut out = Vec::new();
     let mut pos = 0;
     while pos <= input.len() {
@@ -444,7 +445,7 @@ pub(crate) fn register(r: &mut Registry) {
         Ok(Value::obj(Obj::Match(Rc::new(next), 0)))
     });
     r.insert("Match.Empty", |_, _| {
-        Ok(Value::obj(Obj::Match(Rc::new(failed(&Rc::from(""))), 0)))
+        Ok(Value::obj(Obj::Match(Rc::new(failed(&Arc::from(""))), 0)))
     });
     r.insert("Match.Result/*", |_, c| {
         let (m, _) = this_match(c)?;
