@@ -90,6 +90,12 @@ pub fn run(body: &Body, ctx: Rc<Context>, opts: Options) -> Result<Value, Except
     Ok(v)
 }
 
+/// Runs `f` with an interpreter that has no frame (helpers outside an evaluation).
+pub fn with_interp<R>(lib: &'static Library, f: impl FnOnce(&mut Interp) -> R) -> R {
+    let mut it = Interp::new(lib, Rc::new(Context::default()), Options::default(), 0);
+    f(&mut it)
+}
+
 /// `ToString()` of a value outside any evaluation (for reports).
 pub fn to_string_outside(lib: &'static Library, ctx: Rc<Context>, v: &Value) -> String {
     let mut it = Interp::new(lib, ctx, Options::default(), 0);

@@ -27,5 +27,5 @@ fn library_file_parses() {
 fn ir_is_send_and_sync() {
     fn check<T: Send + Sync>() {}
     check::<turnpike_ir::ir::Body>();
-    check::<turnpike_ir::library::Library>();
+    check::<Library>();
 }

@@ -21,6 +21,8 @@ use turnpike_syntax::scan::csharp::code_extent;
 use turnpike_syntax::tree::ExprBody;
 use yaml_rust2::{Yaml, YamlLoader};
 
+mod policy;
+
 /// Which engine runs the cases.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Engine {
@@ -91,9 +93,15 @@ pub fn run_file(path: &Path, engine: Engine) -> Vec<Outcome> {
         .iter()
         .map(|case| {
             let name = case["name"].as_str().unwrap_or("?");
+            let dir = path.parent().unwrap_or(Path::new("."));
+            let failure = if !case["policy"].is_badvalue() || !case["policy-file"].is_badvalue() {
+                policy::run_policy_case(case, dir).err()
+            } else {
+                run_case(case, engine).err()
+            };
             Outcome {
                 id: format!("{file}::{name}"),
-                failure: run_case(case, engine).err(),
+                failure,
             }
         })
         .collect()
@@ -176,7 +184,7 @@ fn context_of(y: &Yaml) -> Context {
     ctx
 }
 
-fn scalar_text(y: &Yaml) -> Option<String> {
+pub(crate) fn scalar_text(y: &Yaml) -> Option<String> {
     match y {
         Yaml::String(s) | Yaml::Real(s) => Some(s.clone()),
         Yaml::Integer(i) => Some(i.to_string()),
@@ -185,7 +193,7 @@ fn scalar_text(y: &Yaml) -> Option<String> {
     }
 }
 
-fn yaml_value(y: &Yaml) -> Value {
+pub(crate) fn yaml_value(y: &Yaml) -> Value {
     match y {
         Yaml::Integer(i) => i32::try_from(*i).map_or(Value::Long(*i), Value::Int),
         Yaml::Real(s) => s.parse().map_or(Value::Null, Value::Double),

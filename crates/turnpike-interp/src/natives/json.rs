@@ -1114,3 +1114,12 @@ pub(crate) fn register(r: &mut Registry) {
         );
     }
 }
+
+/// A token as compact JSON (for storing it outside an evaluation).
+pub fn json_text(it: &mut Interp, j: &JRef) -> String {
+    let mut out = String::new();
+    match write(it, j, None, &mut out) {
+        Ok(()) => out,
+        Err(_) => String::new(),
+    }
+}

@@ -1,0 +1,778 @@
+//! The driver: sections, early returns, errors and `on-error`, over one request.
+
+use std::future::Future;
+use std::net::IpAddr;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll, Wake, Waker};
+
+use turnpike_interp::value::Value;
+use turnpike_interp::{Exception, Options};
+use turnpike_ir::ir::Body;
+
+use crate::compile::{Pipeline, Section, Step, StepKind, Target, Val};
+use crate::state::{HttpMessage, LastError, RequestState, Stored, TraceEntry};
+
+/// What the gateway (or a test) sends to a backend.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BackendRequest {
+    /// Method.
+    pub method: String,
+    /// Absolute URL.
+    pub url: String,
+    /// Headers and body.
+    pub message: HttpMessage,
+    /// `forward-request`'s timeout in seconds.
+    pub timeout_secs: f64,
+}
+
+/// A backend's answer.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct BackendResponse {
+    /// Status code.
+    pub status: i32,
+    /// Reason phrase.
+    pub reason: String,
+    /// Headers and body.
+    pub message: HttpMessage,
+}
+
+/// Why a backend call failed.
+#[derive(Clone, Debug, PartialEq)]
+pub enum BackendError {
+    /// No response within the timeout.
+    Timeout,
+    /// The connection failed.
+    Connection(String),
+}
+
+/// A boxed backend call.
+pub type BackendFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<BackendResponse, BackendError>> + Send + 'a>>;
+
+/// Something that answers `forward-request`: the gateway's HTTP client, or a test's mocks.
+pub trait Backend: Sync {
+    /// Sends one request.
+    fn send(&self, req: BackendRequest) -> BackendFuture<'_>;
+}
+
+/// How a run of steps ended.
+enum Flow {
+    Continue,
+    /// A response is ready (`return-response`, `mock-response`).
+    Return,
+    /// An error, with the response to give when `on-error` does not answer.
+    Error(LastError, ErrorResponse),
+}
+
+/// The response an error gives by default.
+#[derive(Clone, Debug)]
+struct ErrorResponse {
+    status: i32,
+    message: String,
+}
+
+fn internal_error() -> ErrorResponse {
+    ErrorResponse {
+        status: 500,
+        message: "Internal server error".into(),
+    }
+}
+
+/// Runs a pipeline on a request; the response is left in `st` (`status`, `reason`,
+/// `response`).
+pub async fn run(p: &Pipeline, st: &mut RequestState, backend: &dyn Backend, opts: &Options) {
+    let d = Driver { backend, opts };
+    let mut flow = d.steps(&p.inbound, Section::Inbound, st).await;
+    if matches!(flow, Flow::Continue) {
+        flow = match &p.backend {
+            Some(steps) => d.steps(steps, Section::Backend, st).await,
+            None => d.forward(st, None, None, "forward-request", "").await,
+        };
+    }
+    if matches!(flow, Flow::Continue) {
+        if st.status == 0 {
+            st.status = 200;
+            st.reason = "OK".into();
+        }
+        flow = d.steps(&p.outbound, Section::Outbound, st).await;
+    }
+    if let Flow::Error(err, response) = flow {
+        st.last_error = Some(err);
+        let before = (st.status, st.response.clone());
+        st.status = 0;
+        let on_error = d.steps(&p.on_error, Section::OnError, st).await;
+        match on_error {
+            Flow::Return => {}
+            Flow::Error(e, _) => {
+                st.last_error = Some(e);
+                error_response(st, &internal_error());
+            }
+            Flow::Continue => {
+                if st.status == 0 {
+                    // `on-error` set no status: the error's own response.
+                    st.response = before.1;
+                    error_response(st, &response);
+                }
+            }
+        }
+    }
+    if st.status == 0 {
+        st.status = 200;
+        st.reason = "OK".into();
+    }
+}
+
+fn reason_of(status: i32) -> &'static str {
+    match status {
+        200 => "OK",
+        201 => "Created",
+        202 => "Accepted",
+        204 => "No Content",
+        301 => "Moved Permanently",
+        302 => "Found",
+        304 => "Not Modified",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        409 => "Conflict",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "",
+    }
+}
+
+/// APIM's generated error body.
+fn error_response(st: &mut RequestState, e: &ErrorResponse) {
+    st.status = e.status;
+    st.reason = reason_of(e.status).into();
+    let mut body = serde_json::json!({ "statusCode": e.status, "message": e.message });
+    if e.status == 500 {
+        body["activityId"] = serde_json::Value::String(guid_text(st.request_id));
+    }
+    st.response = HttpMessage {
+        headers: vec![("Content-Type".into(), vec!["application/json".into()])],
+        body: Some(serde_json::to_string_pretty(&body).unwrap_or_default()),
+    };
+}
+
+fn guid_text(g: u128) -> String {
+    let h = format!("{g:032x}");
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+struct Driver<'a> {
+    backend: &'a dyn Backend,
+    opts: &'a Options,
+}
+
+/// The error of a step.
+fn step_error(step: &Step, section: Section, reason: &str, message: String) -> LastError {
+    LastError {
+        source: step.policy.clone(),
+        reason: reason.into(),
+        message,
+        scope: String::new(),
+        section: section.name().into(),
+        path: step.path.clone(),
+        policy_id: step.id.clone(),
+    }
+}
+
+impl Driver<'_> {
+    fn steps<'s>(
+        &'s self,
+        steps: &'s [Step],
+        section: Section,
+        st: &'s mut RequestState,
+    ) -> Pin<Box<dyn Future<Output = Flow> + Send + 's>> {
+        Box::pin(async move {
+            for step in steps {
+                let flow = self.step(step, section, st).await;
+                if !matches!(flow, Flow::Continue) {
+                    return flow;
+                }
+            }
+            Flow::Continue
+        })
+    }
+
+    /// Evaluates a value in a frame built from the state (synchronous; nothing of it lives on).
+    fn eval(&self, v: &Val, st: &mut RequestState) -> Result<Value, Exception> {
+        match v {
+            Val::Text(t) => Ok(Value::str(t)),
+            Val::Expr(body) => self.eval_body(body, st),
+        }
+    }
+
+    fn eval_body(&self, body: &Arc<Body>, st: &mut RequestState) -> Result<Value, Exception> {
+        let ctx = Rc::new(st.context());
+        let opts = Options {
+            now: st.now,
+            ..self.opts.clone()
+        };
+        let r = turnpike_interp::run(body, ctx.clone(), opts);
+        for m in ctx.traces.borrow().iter() {
+            st.traces.push(TraceEntry {
+                source: String::new(),
+                severity: "verbose".into(),
+                message: m.clone(),
+            });
+        }
+        r
+    }
+
+    fn text(&self, v: &Val, st: &mut RequestState) -> Result<String, Exception> {
+        match v {
+            Val::Text(t) => Ok(t.clone()),
+            Val::Expr(_) => {
+                let x = self.eval(v, st)?;
+                Ok(turnpike_interp::eval::to_string_outside(
+                    turnpike_ir::Library::get(),
+                    Rc::new(st.context()),
+                    &x,
+                ))
+            }
+        }
+    }
+
+    fn bool(&self, v: &Val, st: &mut RequestState) -> Result<bool, Exception> {
+        match self.eval(v, st)? {
+            Value::Bool(b) => Ok(b),
+            Value::Str(s) => match s.trim().to_ascii_lowercase().as_str() {
+                "true" => Ok(true),
+                "false" => Ok(false),
+                _ => Err(Exception::format(format!(
+                    "String '{s}' was not recognized as a valid Boolean."
+                ))),
+            },
+            Value::Null => Ok(false),
+            other => Err(Exception::cast("Object", &format!("{other:?}"))),
+        }
+    }
+
+    fn int(&self, v: &Val, st: &mut RequestState) -> Result<i64, Exception> {
+        match self.eval(v, st)? {
+            Value::Str(s) => s.trim().parse().map_err(|_| {
+                Exception::format(format!(
+                    "The input string '{s}' was not in a correct format."
+                ))
+            }),
+            x if x.prim().is_some() => Ok(turnpike_interp::convert::as_i64(&x)),
+            other => Err(Exception::cast("Object", &format!("{other:?}"))),
+        }
+    }
+
+    fn fail(step: &Step, section: Section, e: Exception) -> Flow {
+        let message = format!("Expression evaluation failed. {}", e.message);
+        Flow::Error(
+            step_error(step, section, "ExpressionValueEvaluationFailure", message),
+            internal_error(),
+        )
+    }
+
+    async fn step(&self, step: &Step, section: Section, st: &mut RequestState) -> Flow {
+        macro_rules! ev {
+            ($e:expr) => {
+                match $e {
+                    Ok(v) => v,
+                    Err(e) => return Self::fail(step, section, e),
+                }
+            };
+        }
+        match &step.kind {
+            StepKind::SetVariable { name, value } => {
+                let v = match value {
+                    Val::Text(t) => Stored::Str(t.clone()),
+                    Val::Expr(_) => Stored::from_value(&ev!(self.eval(value, st))),
+                };
+                st.set_variable(name, v);
+                Flow::Continue
+            }
+            StepKind::Choose { whens, otherwise } => {
+                for (cond, branch) in whens {
+                    if ev!(self.bool(cond, st)) {
+                        return self.steps(branch, section, st).await;
+                    }
+                }
+                self.steps(otherwise, section, st).await
+            }
+            StepKind::SetHeader {
+                target,
+                name,
+                action,
+                values,
+            } => {
+                let name = ev!(self.text(name, st));
+                let action = ev!(self.text(action, st));
+                let mut vals = Vec::new();
+                for v in values {
+                    vals.push(ev!(self.text(v, st)));
+                }
+                let msg = match target {
+                    Target::Request => &mut st.request,
+                    Target::Response => &mut st.response,
+                };
+                apply_exists_action(&action, msg.get(&name).cloned(), vals, |v| match v {
+                    Some(v) => msg.set(&name, v),
+                    None => msg.remove(&name),
+                });
+                Flow::Continue
+            }
+            StepKind::SetQuery {
+                name,
+                action,
+                values,
+            } => {
+                let name = ev!(self.text(name, st));
+                let action = ev!(self.text(action, st));
+                let mut vals = Vec::new();
+                for v in values {
+                    vals.push(ev!(self.text(v, st)));
+                }
+                let current = st
+                    .url
+                    .query
+                    .iter()
+                    .find(|(n, _)| n.eq_ignore_ascii_case(&name))
+                    .map(|(_, v)| v.clone());
+                let q = &mut st.url.query;
+                apply_exists_action(&action, current, vals, |v| match v {
+                    Some(v) => match q.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(&name)) {
+                        Some(e) => e.1 = v,
+                        None => q.push((name.clone(), v)),
+                    },
+                    None => q.retain(|(n, _)| !n.eq_ignore_ascii_case(&name)),
+                });
+                Flow::Continue
+            }
+            StepKind::RewriteUri {
+                template,
+                copy_unmatched,
+            } => {
+                let t = ev!(self.text(template, st));
+                rewrite(st, &t, *copy_unmatched);
+                Flow::Continue
+            }
+            StepKind::SetMethod(v) => {
+                st.method = ev!(self.text(v, st)).trim().to_ascii_uppercase();
+                Flow::Continue
+            }
+            StepKind::SetStatus { code, reason } => {
+                let c = ev!(self.int(code, st));
+                st.status = c as i32;
+                st.reason = match reason {
+                    Some(r) => ev!(self.text(r, st)),
+                    None => reason_of(st.status).into(),
+                };
+                Flow::Continue
+            }
+            StepKind::SetBody { target, value } => {
+                let body = ev!(self.text(value, st));
+                match target {
+                    Target::Request => st.request.body = Some(body),
+                    Target::Response => st.response.body = Some(body),
+                }
+                Flow::Continue
+            }
+            StepKind::SetBackend {
+                base_url,
+                backend_id,
+            } => {
+                if let Some(u) = base_url {
+                    st.backend_url = Some(ev!(self.text(u, st)));
+                } else if let Some(id) = backend_id {
+                    let id = ev!(self.text(id, st));
+                    st.backend_url = Some(format!("backend://{id}"));
+                }
+                Flow::Continue
+            }
+            StepKind::Forward {
+                timeout,
+                fail_on_error,
+            } => {
+                let timeout = match timeout {
+                    Some(t) => Some(ev!(self.int(t, st))),
+                    None => None,
+                };
+                let fail = match fail_on_error {
+                    Some(f) => Some(ev!(self.bool(f, st))),
+                    None => None,
+                };
+                self.forward(st, timeout, fail, &step.policy, &step.path)
+                    .await
+            }
+            StepKind::BaseForward => {
+                self.forward(st, None, None, "forward-request", &step.path)
+                    .await
+            }
+            StepKind::ReturnResponse { variable, steps } => {
+                if variable.is_some() {
+                    return Flow::Error(
+                        step_error(step, section, "PolicyNotSupported", "Turnpike cannot run `return-response` with `response-variable-name` yet.".into()),
+                        internal_error(),
+                    );
+                }
+                st.status = 200;
+                st.reason = "OK".into();
+                st.response = HttpMessage::default();
+                match self.steps(steps, Section::Outbound, st).await {
+                    Flow::Error(e, r) => Flow::Error(e, r),
+                    _ => Flow::Return,
+                }
+            }
+            StepKind::MockResponse {
+                status,
+                content_type,
+            } => {
+                st.status = *status;
+                st.reason = reason_of(*status).into();
+                let example = st.variable("$mock-example").and_then(|v| match v {
+                    Stored::Str(s) => Some(s.clone()),
+                    _ => None,
+                });
+                st.response = HttpMessage {
+                    headers: if example.is_some() {
+                        vec![("Content-Type".into(), vec![content_type.clone()])]
+                    } else {
+                        Vec::new()
+                    },
+                    body: example,
+                };
+                Flow::Return
+            }
+            StepKind::CheckHeader {
+                name,
+                code,
+                message,
+                ignore_case,
+                values,
+            } => {
+                let name = ev!(self.text(name, st));
+                let code = ev!(self.int(code, st)) as i32;
+                let message = ev!(self.text(message, st));
+                let ic = ev!(self.bool(ignore_case, st));
+                let mut allowed = Vec::new();
+                for v in values {
+                    allowed.push(ev!(self.text(v, st)));
+                }
+                let response = ErrorResponse {
+                    status: code,
+                    message: message.clone(),
+                };
+                match st.request.get(&name) {
+                    None => Flow::Error(
+                        step_error(
+                            step,
+                            section,
+                            "HeaderNotFound",
+                            format!("Header {name} was not found in the request. Access denied."),
+                        ),
+                        response,
+                    ),
+                    Some(vals) => {
+                        let ok = allowed.is_empty()
+                            || vals.iter().flat_map(|v| v.split(',')).any(|v| {
+                                let v = v.trim();
+                                allowed.iter().any(|a| {
+                                    if ic {
+                                        a.eq_ignore_ascii_case(v)
+                                    } else {
+                                        a == v
+                                    }
+                                })
+                            });
+                        if ok {
+                            Flow::Continue
+                        } else {
+                            let shown = vals.join(",");
+                            Flow::Error(
+                                step_error(
+                                    step,
+                                    section,
+                                    "HeaderValueNotAllowed",
+                                    format!(
+                                        "Header {name} value of {shown} is not allowed. Access denied."
+                                    ),
+                                ),
+                                response,
+                            )
+                        }
+                    }
+                }
+            }
+            StepKind::IpFilter {
+                action,
+                addresses,
+                ranges,
+            } => {
+                let action = ev!(self.text(action, st));
+                let Ok(ip) = st.ip.trim().parse::<IpAddr>() else {
+                    return Flow::Error(
+                        step_error(
+                            step,
+                            section,
+                            "FailedToParseCallerIP",
+                            "Failed to establish IP address for the caller. Access denied.".into(),
+                        ),
+                        ErrorResponse {
+                            status: 403,
+                            message:
+                                "Failed to establish IP address for the caller. Access denied."
+                                    .into(),
+                        },
+                    );
+                };
+                let mut listed = false;
+                for a in addresses {
+                    let a = ev!(self.text(a, st));
+                    listed |= a.trim().parse::<IpAddr>().is_ok_and(|x| same_ip(x, ip));
+                }
+                for (from, to) in ranges {
+                    let (f, t) = (ev!(self.text(from, st)), ev!(self.text(to, st)));
+                    if let (Ok(f), Ok(t)) = (f.trim().parse::<IpAddr>(), t.trim().parse::<IpAddr>())
+                    {
+                        listed |= in_range(ip, f, t);
+                    }
+                }
+                let forbid = action.trim().eq_ignore_ascii_case("forbid");
+                if forbid && listed {
+                    let m = "Caller IP address is blocked. Access denied.".to_string();
+                    Flow::Error(
+                        step_error(step, section, "CallerIpBlocked", m.clone()),
+                        ErrorResponse {
+                            status: 403,
+                            message: m,
+                        },
+                    )
+                } else if !forbid && !listed {
+                    let m = format!("Caller IP address {ip} is not allowed. Access denied.");
+                    Flow::Error(
+                        step_error(step, section, "CallerIpNotAllowed", m.clone()),
+                        ErrorResponse {
+                            status: 403,
+                            message: m,
+                        },
+                    )
+                } else {
+                    Flow::Continue
+                }
+            }
+            StepKind::Trace {
+                source,
+                severity,
+                message,
+            } => {
+                let source = ev!(self.text(source, st));
+                let severity = ev!(self.text(severity, st));
+                let message = match message {
+                    Some(m) => ev!(self.text(m, st)),
+                    None => String::new(),
+                };
+                st.traces.push(TraceEntry {
+                    source,
+                    severity,
+                    message,
+                });
+                Flow::Continue
+            }
+            StepKind::Unsupported => Flow::Error(
+                step_error(
+                    step,
+                    section,
+                    "PolicyNotSupported",
+                    format!("Turnpike cannot run the `{}` policy yet.", step.policy),
+                ),
+                internal_error(),
+            ),
+        }
+    }
+
+    async fn forward(
+        &self,
+        st: &mut RequestState,
+        timeout: Option<i64>,
+        fail_on_error: Option<bool>,
+        policy: &str,
+        path: &str,
+    ) -> Flow {
+        let base = st
+            .backend_url
+            .clone()
+            .unwrap_or_else(|| format!("{}://{}", st.url.scheme, st.url.host));
+        let url = format!(
+            "{}{}{}",
+            base.trim_end_matches('/'),
+            st.url.path,
+            st.url.query_string()
+        );
+        let req = BackendRequest {
+            method: st.method.clone(),
+            url: url.clone(),
+            message: st.request.clone(),
+            timeout_secs: timeout.map_or(300.0, |t| t as f64),
+        };
+        st.forwarded = Some((st.method.clone(), url, st.request.clone()));
+        let err = |reason: &str, message: String, status: i32| {
+            Flow::Error(
+                LastError {
+                    source: policy.into(),
+                    reason: reason.into(),
+                    message,
+                    scope: String::new(),
+                    section: "backend".into(),
+                    path: path.into(),
+                    policy_id: String::new(),
+                },
+                ErrorResponse {
+                    status,
+                    message: if status == 504 {
+                        "Gateway Timeout".into()
+                    } else {
+                        "Bad Gateway".into()
+                    },
+                },
+            )
+        };
+        match self.backend.send(req).await {
+            Ok(r) => {
+                st.status = r.status;
+                st.reason = if r.reason.is_empty() {
+                    reason_of(r.status).into()
+                } else {
+                    r.reason
+                };
+                st.response = r.message;
+                if fail_on_error == Some(true) && (400..600).contains(&st.status) {
+                    return err(
+                        "BackendStatusCode",
+                        format!("Backend service responded with status code {}.", st.status),
+                        st.status,
+                    );
+                }
+                Flow::Continue
+            }
+            Err(BackendError::Timeout) => err(
+                "Timeout",
+                "Request to the backend service timed out.".into(),
+                504,
+            ),
+            Err(BackendError::Connection(m)) => err(
+                "BackendConnectionFailure",
+                format!("Error occurred while calling backend service. {m}"),
+                502,
+            ),
+        }
+    }
+}
+
+/// `exists-action` of `set-header` and `set-query-parameter`; `apply(None)` removes.
+fn apply_exists_action(
+    action: &str,
+    current: Option<Vec<String>>,
+    values: Vec<String>,
+    mut apply: impl FnMut(Option<Vec<String>>),
+) {
+    match action.trim().to_ascii_lowercase().as_str() {
+        "delete" => apply(None),
+        "skip" => {
+            if current.is_none() {
+                apply(Some(values));
+            }
+        }
+        "append" => {
+            let mut all = current.unwrap_or_default();
+            all.extend(values);
+            apply(Some(all));
+        }
+        _ => apply(Some(if values.is_empty() {
+            vec![String::new()]
+        } else {
+            values
+        })),
+    }
+}
+
+fn same_ip(a: IpAddr, b: IpAddr) -> bool {
+    ip_number(a) == ip_number(b)
+}
+
+/// An address as a number, IPv4 mapped into IPv6's space.
+fn ip_number(a: IpAddr) -> u128 {
+    match a {
+        IpAddr::V4(v) => u128::from(u32::from(v)) | 0xffff_0000_0000,
+        IpAddr::V6(v) => match v.to_ipv4_mapped() {
+            Some(m) => u128::from(u32::from(m)) | 0xffff_0000_0000,
+            None => u128::from(v),
+        },
+    }
+}
+
+fn in_range(ip: IpAddr, from: IpAddr, to: IpAddr) -> bool {
+    let (x, lo, hi) = (ip_number(ip), ip_number(from), ip_number(to));
+    lo <= x && x <= hi
+}
+
+/// `rewrite-uri`: the template's path (with `{param}` from the matched parameters) and query;
+/// the original query parameters the template does not set follow when `copy` is true.
+fn rewrite(st: &mut RequestState, template: &str, copy: bool) {
+    let mut t = template.trim().to_string();
+    for (k, v) in &st.matched {
+        t = t.replace(&format!("{{{k}}}"), v);
+    }
+    let (path, query) = match t.split_once('?') {
+        Some((p, q)) => (p.to_string(), q.to_string()),
+        None => (t.clone(), String::new()),
+    };
+    let mut params: Vec<(String, Vec<String>)> = Vec::new();
+    for part in query.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = part.split_once('=').unwrap_or((part, ""));
+        params.push((k.to_string(), vec![v.to_string()]));
+    }
+    if copy {
+        for (k, v) in st.url.query.clone() {
+            if !params.iter().any(|(n, _)| n.eq_ignore_ascii_case(&k)) {
+                params.push((k, v));
+            }
+        }
+    }
+    st.url.path = if path.starts_with('/') {
+        path
+    } else {
+        format!("/{path}")
+    };
+    st.url.query = params;
+}
+
+/// Runs a future to completion on this thread (tests and the command line; the gateway uses
+/// its runtime).
+pub fn block_on<F: Future>(f: F) -> F::Output {
+    struct Unpark(std::thread::Thread);
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = TaskContext::from_waker(&waker);
+    let mut f = std::pin::pin!(f);
+    loop {
+        match f.as_mut().poll(&mut cx) {
+            Poll::Ready(v) => return v,
+            Poll::Pending => std::thread::park(),
+        }
+    }
+}

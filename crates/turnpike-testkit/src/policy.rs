@@ -1,0 +1,368 @@
+//! Policy unit tests: a whole policy document run on a request with a mocked backend, then
+//! checked against `expect` (format in `spec/10-test-files.md`).
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use turnpike_diagnostics::{Diagnostic, SourceMap};
+use turnpike_interp::Options;
+use turnpike_interp::dotnet::datetime::{DateTime, Kind};
+use turnpike_pipeline::run::{
+    Backend, BackendError, BackendFuture, BackendRequest, BackendResponse,
+};
+use turnpike_pipeline::state::{HttpMessage, RequestState, Stored};
+use yaml_rust2::Yaml;
+
+use crate::{scalar_text, yaml_value};
+
+/// The backend a case describes: one canned answer for every call.
+struct MockBackend {
+    answer: Result<BackendResponse, BackendError>,
+}
+
+impl Backend for MockBackend {
+    fn send(&self, _req: BackendRequest) -> BackendFuture<'_> {
+        let a = self.answer.clone();
+        Box::pin(async move { a })
+    }
+}
+
+fn headers(y: &Yaml) -> Vec<(String, Vec<String>)> {
+    let mut out = Vec::new();
+    if let Some(h) = y.as_hash() {
+        for (k, v) in h {
+            let name = scalar_text(k).unwrap_or_default();
+            let values = match v {
+                Yaml::Array(a) => a.iter().filter_map(scalar_text).collect(),
+                other => scalar_text(other).into_iter().collect(),
+            };
+            out.push((name, values));
+        }
+    }
+    out
+}
+
+fn named(y: &Yaml) -> Option<Vec<(String, Stored)>> {
+    let h = y.as_hash()?;
+    Some(
+        h.iter()
+            .map(|(k, v)| {
+                (
+                    scalar_text(k).unwrap_or_default(),
+                    Stored::from_value(&yaml_value(v)),
+                )
+            })
+            .collect(),
+    )
+}
+
+/// Builds the request state a case describes.
+fn state_of(case: &Yaml) -> RequestState {
+    let req = &case["request"];
+    let method = req["method"].as_str().unwrap_or("GET");
+    let url = req["url"].as_str().unwrap_or("https://api.example.com/");
+    let mut st = RequestState::new(method, url);
+    st.request = HttpMessage {
+        headers: headers(&req["headers"]),
+        body: req["body"].as_str().map(str::to_string),
+    };
+    if let Some(ip) = req["ip"].as_str() {
+        st.ip = ip.to_string();
+    }
+    let ctx = &case["context"];
+    if let Some(ip) = ctx["ip"].as_str() {
+        st.ip = ip.to_string();
+    }
+    if let Some(vars) = ctx["variables"].as_hash() {
+        for (k, v) in vars {
+            st.set_variable(
+                &scalar_text(k).unwrap_or_default(),
+                Stored::from_value(&yaml_value(v)),
+            );
+        }
+    }
+    if let Some(m) = ctx["matched"].as_hash() {
+        st.matched = m
+            .iter()
+            .map(|(k, v)| {
+                (
+                    scalar_text(k).unwrap_or_default(),
+                    scalar_text(v).unwrap_or_default(),
+                )
+            })
+            .collect();
+    }
+    st.api = named(&ctx["api"]);
+    st.operation = named(&ctx["operation"]);
+    st.product = named(&ctx["product"]);
+    st.subscription = named(&ctx["subscription"]);
+    st.user = named(&ctx["user"]);
+    if let Some(ex) = ctx["example"].as_str() {
+        st.set_variable("$mock-example", Stored::Str(ex.to_string()));
+    }
+    st.now = case["now"]
+        .as_str()
+        .and_then(|t| DateTime::parse(t).ok())
+        .map(|d| DateTime {
+            ticks: d.ticks,
+            kind: Kind::Utc,
+        })
+        .unwrap_or_else(|| {
+            DateTime::new(2024, 1, 15, 10, 30, 0, 0, Kind::Utc).unwrap_or(DateTime::MIN)
+        });
+    st.request_id = 0x0000_0000_0000_4000_8000_0000_0000_0001;
+    st
+}
+
+fn backend_of(case: &Yaml) -> MockBackend {
+    let b = &case["backend"];
+    let answer = match b["error"].as_str() {
+        Some("timeout") => Err(BackendError::Timeout),
+        Some(_) => Err(BackendError::Connection(
+            "The connection was refused.".into(),
+        )),
+        None => Ok(BackendResponse {
+            status: b["status"].as_i64().unwrap_or(200) as i32,
+            reason: b["reason"].as_str().unwrap_or_default().to_string(),
+            message: HttpMessage {
+                headers: headers(&b["headers"]),
+                body: b["body"].as_str().map(str::to_string),
+            },
+        }),
+    };
+    MockBackend { answer }
+}
+
+/// Runs one policy case.
+pub(crate) fn run_policy_case(case: &Yaml, dir: &Path) -> Result<(), String> {
+    let (name, text) = match (case["policy"].as_str(), case["policy-file"].as_str()) {
+        (Some(p), _) => ("policy".to_string(), p.to_string()),
+        (None, Some(f)) => {
+            let path = dir.join(f);
+            let t = std::fs::read_to_string(&path)
+                .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+            (path.display().to_string(), t)
+        }
+        _ => return Err("the case has neither `policy` nor `policy-file`".into()),
+    };
+    let mut sources = SourceMap::new();
+    let id = sources.add(name, text.as_str());
+    let (doc, mut diags) = turnpike_syntax::parse_document(id, &text);
+    let (pipeline, compile_diags) = turnpike_pipeline::compile_document(&doc);
+    diags.extend(compile_diags);
+    let errors: Vec<&Diagnostic> = diags.iter().filter(|d| d.is_error()).collect();
+    if !errors.is_empty() {
+        let mut s = String::from("the policy does not compile:");
+        for d in errors {
+            let _ = write!(s, "\n    {} [{}]", d.message, d.code.name);
+        }
+        return Err(s);
+    }
+    let mut st = state_of(case);
+    let backend = backend_of(case);
+    let opts = Options {
+        now: st.now,
+        ..Options::default()
+    };
+    turnpike_pipeline::block_on(turnpike_pipeline::run(&pipeline, &mut st, &backend, &opts));
+    compare(&case["expect"], &st)
+}
+
+/// Checks every expectation; the error lists each difference on its own line.
+fn compare(expect: &Yaml, st: &RequestState) -> Result<(), String> {
+    let mut diffs: Vec<String> = Vec::new();
+    if let Some(s) = expect["status"].as_i64() {
+        check(&mut diffs, "status", s.to_string(), st.status.to_string());
+    }
+    if let Some(r) = expect["reason"].as_str() {
+        check(&mut diffs, "reason", r.to_string(), st.reason.clone());
+    }
+    if let Some(h) = expect["headers"].as_hash() {
+        for (k, v) in h {
+            let name = scalar_text(k).unwrap_or_default();
+            let expected = header_text(v);
+            let actual = st
+                .response
+                .get(&name)
+                .map_or("(absent)".to_string(), |v| format!("{v:?}"));
+            check(
+                &mut diffs,
+                &format!("response header `{name}`"),
+                expected,
+                actual,
+            );
+        }
+    }
+    match &expect["body"] {
+        Yaml::BadValue => {}
+        Yaml::Null => check(
+            &mut diffs,
+            "body",
+            "(none)".into(),
+            st.response.body.clone().unwrap_or_else(|| "(none)".into()),
+        ),
+        b => check(
+            &mut diffs,
+            "body",
+            scalar_text(b).unwrap_or_default(),
+            st.response.body.clone().unwrap_or_else(|| "(none)".into()),
+        ),
+    }
+    if let Some(part) = expect["body-contains"].as_str() {
+        let body = st.response.body.clone().unwrap_or_default();
+        if !body.contains(part) {
+            diffs.push(format!(
+                "body does not contain {part:?}\n      actual:   {body:?}"
+            ));
+        }
+    }
+    match &expect["backend"] {
+        Yaml::BadValue => {}
+        Yaml::Null => {
+            if let Some((m, u, _)) = &st.forwarded {
+                diffs.push(format!(
+                    "the backend was called ({m} {u}) but should not have been"
+                ));
+            }
+        }
+        b => match &st.forwarded {
+            None => diffs.push("the backend was not called".to_string()),
+            Some((m, u, msg)) => {
+                if let Some(x) = b["method"].as_str() {
+                    check(&mut diffs, "backend method", x.to_string(), m.clone());
+                }
+                if let Some(x) = b["url"].as_str() {
+                    check(&mut diffs, "backend url", x.to_string(), u.clone());
+                }
+                if let Some(h) = b["headers"].as_hash() {
+                    for (k, v) in h {
+                        let name = scalar_text(k).unwrap_or_default();
+                        let actual = msg
+                            .get(&name)
+                            .map_or("(absent)".to_string(), |v| format!("{v:?}"));
+                        check(
+                            &mut diffs,
+                            &format!("backend header `{name}`"),
+                            header_text(v),
+                            actual,
+                        );
+                    }
+                }
+                match &b["body"] {
+                    Yaml::BadValue => {}
+                    x => check(
+                        &mut diffs,
+                        "backend body",
+                        scalar_text(x).unwrap_or_else(|| "(none)".into()),
+                        msg.body.clone().unwrap_or_else(|| "(none)".into()),
+                    ),
+                }
+            }
+        },
+    }
+    if let Some(vars) = expect["variables"].as_hash() {
+        for (k, v) in vars {
+            let name = scalar_text(k).unwrap_or_default();
+            let actual = st
+                .variable(&name)
+                .map_or("(unset)".to_string(), stored_text);
+            let expected = match v {
+                Yaml::Null => "(unset)".to_string(),
+                other => scalar_text(other).unwrap_or_default(),
+            };
+            check(&mut diffs, &format!("variable `{name}`"), expected, actual);
+        }
+    }
+    if let Some(traces) = expect["traces"].as_vec() {
+        let actual: Vec<String> = st
+            .traces
+            .iter()
+            .map(|t| format!("{}: {}", t.source, t.message))
+            .collect();
+        let expected: Vec<String> = traces
+            .iter()
+            .map(|t| {
+                format!(
+                    "{}: {}",
+                    t["source"].as_str().unwrap_or_default(),
+                    t["message"].as_str().unwrap_or_default()
+                )
+            })
+            .collect();
+        check(
+            &mut diffs,
+            "traces",
+            format!("{expected:?}"),
+            format!("{actual:?}"),
+        );
+    }
+    match &expect["error"] {
+        Yaml::BadValue => {}
+        Yaml::Null => {
+            if let Some(e) = &st.last_error {
+                diffs.push(format!(
+                    "an error happened: {} {}: {}",
+                    e.source, e.reason, e.message
+                ));
+            }
+        }
+        e => match &st.last_error {
+            None => diffs.push("no error happened".to_string()),
+            Some(actual) => {
+                for (key, value) in [
+                    ("source", &actual.source),
+                    ("reason", &actual.reason),
+                    ("message", &actual.message),
+                    ("scope", &actual.scope),
+                    ("section", &actual.section),
+                    ("path", &actual.path),
+                    ("policy-id", &actual.policy_id),
+                ] {
+                    if let Some(x) = e[key].as_str() {
+                        check(
+                            &mut diffs,
+                            &format!("error {key}"),
+                            x.to_string(),
+                            value.clone(),
+                        );
+                    }
+                }
+            }
+        },
+    }
+    if diffs.is_empty() {
+        Ok(())
+    } else {
+        Err(diffs.join("\n    "))
+    }
+}
+
+fn header_text(v: &Yaml) -> String {
+    match v {
+        Yaml::Null => "(absent)".to_string(),
+        Yaml::Array(a) => format!("{:?}", a.iter().filter_map(scalar_text).collect::<Vec<_>>()),
+        other => format!("{:?}", vec![scalar_text(other).unwrap_or_default()]),
+    }
+}
+
+/// A stored variable as text, as `expect.variables` writes it.
+fn stored_text(s: &Stored) -> String {
+    match s {
+        Stored::Null => "null".into(),
+        Stored::Bool(b) => b.to_string(),
+        Stored::Int(i) => i.to_string(),
+        Stored::Long(i) => i.to_string(),
+        Stored::Double(f) => f.to_string(),
+        Stored::Decimal(d) | Stored::Str(d) | Stored::Json(d) => d.clone(),
+        Stored::Char(c) => String::from_utf16_lossy(&[*c]),
+        other => format!("{other:?}"),
+    }
+}
+
+fn check(diffs: &mut Vec<String>, what: &str, expected: String, actual: String) {
+    if expected != actual {
+        diffs.push(format!(
+            "{what}\n      expected: {expected}\n      actual:   {actual}"
+        ));
+    }
+}
