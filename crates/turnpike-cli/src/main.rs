@@ -62,6 +62,9 @@ enum Command {
         /// The engine that runs the cases.
         #[arg(long, value_enum, default_value_t = EngineArg::Interp)]
         engine: EngineArg,
+        /// Output: failures and a summary line, or a JUnit XML report for CI.
+        #[arg(long, value_enum, default_value_t = TestFormat::Human)]
+        format: TestFormat,
     },
     /// Compile one policy expression file (`@(...)` or `@{...}` as its text) and print a stage.
     Compile {
@@ -76,6 +79,12 @@ enum Command {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum EngineArg {
     Interp,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum TestFormat {
+    Human,
+    Junit,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -128,7 +137,11 @@ fn main() -> ExitCode {
             format,
             overrides.as_deref(),
         ),
-        Command::Test { path, engine } => test(&path, engine),
+        Command::Test {
+            path,
+            engine,
+            format,
+        } => test(&path, engine, format),
         Command::Compile { file, emit } => compile(&file, emit),
     }
 }
@@ -138,7 +151,7 @@ fn main() -> ExitCode {
     clippy::print_stderr,
     reason = "the command line reports to the terminal"
 )]
-fn test(path: &std::path::Path, engine: EngineArg) -> ExitCode {
+fn test(path: &std::path::Path, engine: EngineArg, format: TestFormat) -> ExitCode {
     if !path.exists() {
         eprintln!("error: `{}` does not exist", path.display());
         return ExitCode::from(2);
@@ -146,23 +159,84 @@ fn test(path: &std::path::Path, engine: EngineArg) -> ExitCode {
     let EngineArg::Interp = engine;
     let mut passed = 0;
     let mut failed = 0;
+    let mut suites: Vec<(String, Vec<turnpike_testkit::Outcome>)> = Vec::new();
     for f in turnpike_testkit::test_files(path) {
-        for o in turnpike_testkit::run_file(&f, turnpike_testkit::Engine::Interp) {
-            match o.failure {
+        let outcomes = turnpike_testkit::run_file(&f, turnpike_testkit::Engine::Interp);
+        for o in &outcomes {
+            match &o.failure {
                 None => passed += 1,
                 Some(why) => {
                     failed += 1;
-                    println!("FAIL {}\n    {why}", o.id);
+                    if format == TestFormat::Human {
+                        println!("FAIL {}\n    {why}", o.id);
+                    }
                 }
             }
         }
+        suites.push((f.display().to_string(), outcomes));
     }
-    println!("{passed} passed, {failed} failed");
+    match format {
+        TestFormat::Human => println!("{passed} passed, {failed} failed"),
+        TestFormat::Junit => {
+            print!("{}", junit(&suites));
+            eprintln!("{passed} passed, {failed} failed");
+        }
+    }
     if failed > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// A JUnit XML report: one `<testsuite>` per test file.
+fn junit(suites: &[(String, Vec<turnpike_testkit::Outcome>)]) -> String {
+    fn esc(s: &str) -> String {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    }
+    let total: usize = suites.iter().map(|s| s.1.len()).sum();
+    let failures: usize = suites
+        .iter()
+        .flat_map(|s| &s.1)
+        .filter(|o| o.failure.is_some())
+        .count();
+    let mut out = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"turnpike\" tests=\"{total}\" failures=\"{failures}\">\n"
+    );
+    for (file, outcomes) in suites {
+        let f = outcomes.iter().filter(|o| o.failure.is_some()).count();
+        out.push_str(&format!(
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{f}\">\n",
+            esc(file),
+            outcomes.len()
+        ));
+        for o in outcomes {
+            let name = o.id.rsplit("::").next().unwrap_or(&o.id);
+            match &o.failure {
+                None => out.push_str(&format!(
+                    "    <testcase classname=\"{}\" name=\"{}\"/>\n",
+                    esc(file),
+                    esc(name)
+                )),
+                Some(why) => {
+                    let first = why.lines().next().unwrap_or_default();
+                    out.push_str(&format!(
+                        "    <testcase classname=\"{}\" name=\"{}\">\n      <failure message=\"{}\">{}</failure>\n    </testcase>\n",
+                        esc(file),
+                        esc(name),
+                        esc(first.trim()),
+                        esc(why)
+                    ));
+                }
+            }
+        }
+        out.push_str("  </testsuite>\n");
+    }
+    out.push_str("</testsuites>\n");
+    out
 }
 
 #[expect(

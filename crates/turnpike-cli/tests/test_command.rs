@@ -59,7 +59,7 @@ fn failures_print_expected_and_actual_and_exit_1() {
     let o = turnpike(&["test", "crates/turnpike-cli/tests/fixtures/runner"]);
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(1), "{out}");
-    assert_eq!(counts(&out), (1, 4), "{out}");
+    assert_eq!(counts(&out), (1, 5), "{out}");
     insta::assert_snapshot!("broken_expectations", out);
 }
 
@@ -114,4 +114,24 @@ fn compile_reports_type_errors_and_exits_1() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("error[TP0504 unknown-member]"), "{err}");
     assert!(err.contains("did you mean `Length`?"), "{err}");
+}
+
+#[test]
+fn junit_reports_every_case_and_its_failure() {
+    let o = turnpike(&[
+        "test",
+        "crates/turnpike-cli/tests/fixtures/runner",
+        "--format",
+        "junit",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(out.starts_with("<?xml"), "{out}");
+    assert!(
+        out.contains("<testsuites name=\"turnpike\" tests=\"6\" failures=\"5\">"),
+        "{out}"
+    );
+    assert_eq!(out.matches("<testcase ").count(), 6, "{out}");
+    assert_eq!(out.matches("<failure ").count(), 5, "{out}");
+    assert!(out.contains("name=\"wrong-header-and-status\""), "{out}");
 }
