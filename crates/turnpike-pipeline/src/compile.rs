@@ -66,6 +66,8 @@ pub struct Step {
     pub path: String,
     /// The `id` attribute.
     pub id: String,
+    /// The scope the statement comes from (`LastError.Scope`; empty for a standalone document).
+    pub scope: String,
     /// What it does.
     pub kind: StepKind,
 }
@@ -172,12 +174,17 @@ pub struct Pipeline {
 
 struct Compiler {
     diags: Vec<Diagnostic>,
+    /// The scope of the statements being compiled.
+    scope: String,
 }
 
 /// Compiles a standalone policy document. `<base/>` stands for the (empty) outer scopes,
 /// except in `backend`, where the global scope's default `forward-request` runs.
 pub fn compile_document(doc: &Document) -> (Pipeline, Vec<Diagnostic>) {
-    let mut c = Compiler { diags: Vec::new() };
+    let mut c = Compiler {
+        diags: Vec::new(),
+        scope: String::new(),
+    };
     let mut p = Pipeline::default();
     let Some(root) = &doc.root else {
         return (p, c.diags);
@@ -203,9 +210,14 @@ pub fn compile_document(doc: &Document) -> (Pipeline, Vec<Diagnostic>) {
 
 impl Compiler {
     fn steps(&mut self, parent: &Element, section: Section, prefix: &str) -> Vec<Step> {
+        let elements: Vec<Element> = parent.elements().cloned().collect();
+        self.step_list(&elements, section, prefix)
+    }
+
+    fn step_list(&mut self, elements: &[Element], section: Section, prefix: &str) -> Vec<Step> {
         let mut out = Vec::new();
         let mut counts: Vec<(String, usize)> = Vec::new();
-        for el in parent.elements() {
+        for el in elements {
             let n = match counts.iter_mut().find(|(k, _)| *k == el.name) {
                 Some(c) => {
                     c.1 += 1;
@@ -223,6 +235,7 @@ impl Compiler {
                         policy: "forward-request".into(),
                         path,
                         id: String::new(),
+                        scope: self.scope.clone(),
                         kind: StepKind::BaseForward,
                     });
                 }
@@ -236,6 +249,7 @@ impl Compiler {
                     .map(|a| a.value.text.clone())
                     .unwrap_or_default(),
                 path,
+                scope: self.scope.clone(),
                 kind,
             });
         }
@@ -416,4 +430,58 @@ pub fn not_compiled(span: Span, what: &str) -> Diagnostic {
 /// Children of an element that are not elements (for callers that inspect text).
 pub fn has_text(el: &Element) -> bool {
     el.children.iter().any(|n| matches!(n, Node::Text(_)))
+}
+
+/// Compiles the effective policy of one call (scopes merged through `<base/>`, fragments
+/// inlined). An empty `backend` section forwards the request, as APIM's default global
+/// policy does.
+pub fn compile_effective(
+    policy: &turnpike_sema::effective::EffectivePolicy,
+) -> (Pipeline, Vec<Diagnostic>) {
+    use turnpike_sema::catalog::Section as S;
+    let mut c = Compiler {
+        diags: Vec::new(),
+        scope: String::new(),
+    };
+    let mut p = Pipeline::default();
+    for (sec, statements) in &policy.sections {
+        let section = match sec {
+            S::Inbound => Section::Inbound,
+            S::Backend => Section::Backend,
+            S::Outbound => Section::Outbound,
+            S::OnError => Section::OnError,
+        };
+        let mut steps = Vec::new();
+        let mut counts: Vec<(String, usize)> = Vec::new();
+        for st in statements {
+            c.scope = st.origin.scope.to_string();
+            let mut one = c.step_list(std::slice::from_ref(&st.element), section, "");
+            // Number the statement among its section's statements of the same name.
+            let n = match counts.iter_mut().find(|(k, _)| *k == st.element.name) {
+                Some(e) => {
+                    e.1 += 1;
+                    e.1
+                }
+                None => {
+                    counts.push((st.element.name.clone(), 1));
+                    1
+                }
+            };
+            for s in &mut one {
+                s.path = s.path.replacen(
+                    &format!("{}[1]", st.element.name),
+                    &format!("{}[{n}]", st.element.name),
+                    1,
+                );
+            }
+            steps.extend(one);
+        }
+        match section {
+            Section::Inbound => p.inbound = steps,
+            Section::Backend => p.backend = if steps.is_empty() { None } else { Some(steps) },
+            Section::Outbound => p.outbound = steps,
+            Section::OnError => p.on_error = steps,
+        }
+    }
+    (p, c.diags)
 }

@@ -11,6 +11,6 @@ pub mod compile;
 pub mod run;
 pub mod state;
 
-pub use compile::{Pipeline, Section, Step, Val, compile_document};
+pub use compile::{Pipeline, Section, Step, Val, compile_document, compile_effective};
 pub use run::{Backend, BackendRequest, BackendResponse, block_on, run};
 pub use state::{LastError, RequestState, Stored};

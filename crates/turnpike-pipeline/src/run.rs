@@ -100,8 +100,9 @@ pub async fn run(p: &Pipeline, st: &mut RequestState, backend: &dyn Backend, opt
     }
     if let Flow::Error(err, response) = flow {
         st.last_error = Some(err);
-        let before = (st.status, st.response.clone());
+        // `on-error` starts from an empty response; what it sets is kept.
         st.status = 0;
+        st.response = HttpMessage::default();
         let on_error = d.steps(&p.on_error, Section::OnError, st).await;
         match on_error {
             Flow::Return => {}
@@ -111,9 +112,13 @@ pub async fn run(p: &Pipeline, st: &mut RequestState, backend: &dyn Backend, opt
             }
             Flow::Continue => {
                 if st.status == 0 {
-                    // `on-error` set no status: the error's own response.
-                    st.response = before.1;
+                    // `on-error` set no status: the error's own response, with the headers
+                    // `on-error` set.
+                    let headers = std::mem::take(&mut st.response.headers);
                     error_response(st, &response);
+                    for (k, v) in headers {
+                        st.response.set(&k, v);
+                    }
                 }
             }
         }
@@ -152,13 +157,23 @@ fn reason_of(status: i32) -> &'static str {
 fn error_response(st: &mut RequestState, e: &ErrorResponse) {
     st.status = e.status;
     st.reason = reason_of(e.status).into();
-    let mut body = serde_json::json!({ "statusCode": e.status, "message": e.message });
-    if e.status == 500 {
-        body["activityId"] = serde_json::Value::String(guid_text(st.request_id));
-    }
+    // APIM's order: statusCode, message, then activityId for internal errors.
+    let message = serde_json::Value::String(e.message.clone()).to_string();
+    let body = if e.status == 500 {
+        format!(
+            "{{\n  \"statusCode\": {},\n  \"message\": {message},\n  \"activityId\": \"{}\"\n}}",
+            e.status,
+            guid_text(st.request_id)
+        )
+    } else {
+        format!(
+            "{{\n  \"statusCode\": {},\n  \"message\": {message}\n}}",
+            e.status
+        )
+    };
     st.response = HttpMessage {
         headers: vec![("Content-Type".into(), vec!["application/json".into()])],
-        body: Some(serde_json::to_string_pretty(&body).unwrap_or_default()),
+        body: Some(body),
     };
 }
 
@@ -185,7 +200,7 @@ fn step_error(step: &Step, section: Section, reason: &str, message: String) -> L
         source: step.policy.clone(),
         reason: reason.into(),
         message,
-        scope: String::new(),
+        scope: step.scope.clone(),
         section: section.name().into(),
         path: step.path.clone(),
         policy_id: step.id.clone(),

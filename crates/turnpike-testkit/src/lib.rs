@@ -94,7 +94,10 @@ pub fn run_file(path: &Path, engine: Engine) -> Vec<Outcome> {
         .map(|case| {
             let name = case["name"].as_str().unwrap_or("?");
             let dir = path.parent().unwrap_or(Path::new("."));
-            let failure = if !case["policy"].is_badvalue() || !case["policy-file"].is_badvalue() {
+            let failure = if !case["policy"].is_badvalue()
+                || !case["policy-file"].is_badvalue()
+                || !case["artifacts"].is_badvalue()
+            {
                 policy::run_policy_case(case, dir).err()
             } else {
                 run_case(case, engine).err()

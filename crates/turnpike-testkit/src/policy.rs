@@ -135,6 +135,9 @@ fn backend_of(case: &Yaml) -> MockBackend {
 
 /// Runs one policy case.
 pub(crate) fn run_policy_case(case: &Yaml, dir: &Path) -> Result<(), String> {
+    if let Some(folder) = case["artifacts"].as_str() {
+        return run_artifact_case(case, &dir.join(folder));
+    }
     let (name, text) = match (case["policy"].as_str(), case["policy-file"].as_str()) {
         (Some(p), _) => ("policy".to_string(), p.to_string()),
         (None, Some(f)) => {
@@ -365,4 +368,109 @@ fn check(diffs: &mut Vec<String>, what: &str, expected: String, actual: String) 
             "{what}\n      expected: {expected}\n      actual:   {actual}"
         ));
     }
+}
+
+/// A case over an artifact folder: the effective policy of `api` / `operation` (in
+/// `product`'s context), with the API's service URL as the backend and the operation's
+/// first example for `mock-response`.
+fn run_artifact_case(case: &Yaml, folder: &Path) -> Result<(), String> {
+    use turnpike_sema::effective::{Documents, effective_policy};
+    let api = case["api"]
+        .as_str()
+        .ok_or("an `artifacts` case needs `api`")?;
+    let operation = case["operation"]
+        .as_str()
+        .ok_or("an `artifacts` case needs `operation`")?;
+    let product = case["product"].as_str();
+    let mut sources = SourceMap::new();
+    let (mut art, mut diags) = turnpike_config::load(folder, &mut sources);
+    diags.extend(art.apply_env(&|v| std::env::var(v).ok(), &mut sources));
+    let (docs, doc_diags) = Documents::load(&art, &mut sources);
+    diags.extend(doc_diags);
+    let (policy, merge_diags) = effective_policy(&art, &docs, &sources, api, operation, product)?;
+    diags.extend(merge_diags);
+    let (pipeline, compile_diags) = turnpike_pipeline::compile_effective(&policy);
+    diags.extend(compile_diags);
+    let errors: Vec<&Diagnostic> = diags.iter().filter(|d| d.is_error()).collect();
+    if !errors.is_empty() {
+        let mut s = String::from("the artifact folder does not load:");
+        for d in errors {
+            let _ = write!(s, "\n    {} [{}]", d.message, d.code.name);
+        }
+        return Err(s);
+    }
+    let mut st = state_of(case);
+    let api_def = art
+        .apis
+        .get(api)
+        .or_else(|| art.apis.values().find(|a| a.id == api && a.is_current));
+    if let Some(a) = api_def {
+        st.backend_url = a.service_url.clone();
+        if st.api.is_none() {
+            st.api = Some(vec![
+                ("Id".into(), Stored::Str(a.id.clone())),
+                ("Name".into(), Stored::Str(a.display_name.clone())),
+                ("Path".into(), Stored::Str(a.path.clone())),
+            ]);
+        }
+        if let Some(op) = a
+            .specification
+            .as_ref()
+            .and_then(|s| s.operations.iter().find(|o| o.id == operation))
+        {
+            if st.operation.is_none() {
+                st.operation = Some(vec![
+                    ("Id".into(), Stored::Str(op.id.clone())),
+                    ("Method".into(), Stored::Str(op.method.to_ascii_uppercase())),
+                    ("UrlTemplate".into(), Stored::Str(op.template.clone())),
+                ]);
+            }
+            if st.variable("$mock-example").is_none()
+                && let Some((_, ex)) = op.examples.first()
+            {
+                st.set_variable("$mock-example", Stored::Str(ex.to_string()));
+            }
+            if st.matched.is_empty() {
+                st.matched = match_template(&op.template, &st.url.path, &a.path);
+            }
+        }
+    }
+    if let Some(p) = product
+        && st.product.is_none()
+    {
+        st.product = Some(vec![
+            ("Id".into(), Stored::Str(p.to_string())),
+            ("Name".into(), Stored::Str(p.to_string())),
+        ]);
+    }
+    let backend = backend_of(case);
+    let opts = Options {
+        now: st.now,
+        ..Options::default()
+    };
+    turnpike_pipeline::block_on(turnpike_pipeline::run(&pipeline, &mut st, &backend, &opts));
+    compare(&case["expect"], &st)
+}
+
+/// Path parameters of an operation template (`/orders/{id}`) in a request path that starts
+/// with the API's path.
+fn match_template(template: &str, path: &str, api_path: &str) -> Vec<(String, String)> {
+    let rest = path.trim_start_matches('/');
+    let rest = rest
+        .strip_prefix(api_path.trim_matches('/'))
+        .unwrap_or(rest);
+    let t = template.split('?').next().unwrap_or_default();
+    let ts: Vec<&str> = t.trim_matches('/').split('/').collect();
+    let ps: Vec<&str> = rest.trim_matches('/').split('/').collect();
+    if ts.len() != ps.len() {
+        return Vec::new();
+    }
+    ts.iter()
+        .zip(&ps)
+        .filter_map(|(t, p)| {
+            t.strip_prefix('{')
+                .and_then(|n| n.strip_suffix('}'))
+                .map(|n| (n.to_string(), (*p).to_string()))
+        })
+        .collect()
 }
