@@ -32,7 +32,10 @@ fn test_files_follow_the_schema() {
     let mut files = Vec::new();
     test_files(&root().join("tests"), &mut files);
     test_files(&root().join("examples"), &mut files);
-    test_files(&root().join("crates/turnpike-cli/tests/fixtures"), &mut files);
+    test_files(
+        &root().join("crates/turnpike-cli/tests/fixtures"),
+        &mut files,
+    );
     files.sort();
     assert!(!files.is_empty(), "no *.test.yaml under tests/");
     let mut problems = Vec::new();

@@ -411,7 +411,24 @@ impl Driver<'_> {
                     st.backend_url = Some(ev!(self.text(u, st)));
                 } else if let Some(id) = backend_id {
                     let id = ev!(self.text(id, st));
-                    st.backend_url = Some(format!("backend://{id}"));
+                    match st
+                        .backends
+                        .iter()
+                        .find(|(n, _)| n.eq_ignore_ascii_case(&id))
+                    {
+                        Some((_, url)) => st.backend_url = Some(url.clone()),
+                        None => {
+                            return Flow::Error(
+                                step_error(
+                                    step,
+                                    section,
+                                    "BackendNotFound",
+                                    format!("Backend with id '{id}' could not be found."),
+                                ),
+                                internal_error(),
+                            );
+                        }
+                    }
                 }
                 Flow::Continue
             }

@@ -222,6 +222,8 @@ pub struct RequestState {
     pub matched: Vec<(String, String)>,
     /// The backend base URL (`set-backend-service`, or the API's service URL).
     pub backend_url: Option<String>,
+    /// Backends by id (`backends/` of an artifact folder) for `set-backend-service backend-id`.
+    pub backends: Vec<(String, String)>,
     /// `context.Api`, `Operation`, `Product`, `Subscription`, `User` (absent: null).
     pub api: Option<Vec<(String, Stored)>>,
     /// `context.Operation`
@@ -260,6 +262,7 @@ impl RequestState {
             ip: "127.0.0.1".into(),
             matched: Vec::new(),
             backend_url: None,
+            backends: Vec::new(),
             api: None,
             operation: None,
             product: None,

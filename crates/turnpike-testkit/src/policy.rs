@@ -69,6 +69,17 @@ fn state_of(case: &Yaml) -> RequestState {
     if let Some(ip) = req["ip"].as_str() {
         st.ip = ip.to_string();
     }
+    if let Some(b) = case["context"]["backends"].as_hash() {
+        st.backends = b
+            .iter()
+            .map(|(k, v)| {
+                (
+                    scalar_text(k).unwrap_or_default(),
+                    scalar_text(v).unwrap_or_default(),
+                )
+            })
+            .collect();
+    }
     let ctx = &case["context"];
     if let Some(ip) = ctx["ip"].as_str() {
         st.ip = ip.to_string();
@@ -400,6 +411,11 @@ fn run_artifact_case(case: &Yaml, folder: &Path) -> Result<(), String> {
         return Err(s);
     }
     let mut st = state_of(case);
+    st.backends = art
+        .backends
+        .values()
+        .filter_map(|b| b.url.clone().map(|u| (b.name.clone(), u)))
+        .collect();
     let api_def = art
         .apis
         .get(api)
