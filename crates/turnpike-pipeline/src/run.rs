@@ -100,9 +100,10 @@ pub async fn run(p: &Pipeline, st: &mut RequestState, backend: &dyn Backend, opt
     }
     if let Flow::Error(err, response) = flow {
         st.last_error = Some(err);
-        // `on-error` starts from an empty response; what it sets is kept.
-        st.status = 0;
-        st.response = HttpMessage::default();
+        // `on-error` sees the response as it was (`context.Response.StatusCode` after a
+        // backend error is the backend's status); whether it sets a status or body decides
+        // who answers.
+        st.answered = false;
         let on_error = d.steps(&p.on_error, Section::OnError, st).await;
         match on_error {
             Flow::Return => {}
@@ -111,13 +112,17 @@ pub async fn run(p: &Pipeline, st: &mut RequestState, backend: &dyn Backend, opt
                 error_response(st, &internal_error());
             }
             Flow::Continue => {
-                if st.status == 0 {
-                    // `on-error` set no status: the error's own response, with the headers
-                    // `on-error` set.
+                if !st.answered {
+                    // `on-error` set no status or body: the error's own response, with the
+                    // headers `on-error` set.
                     let headers = std::mem::take(&mut st.response.headers);
                     error_response(st, &response);
                     for (k, v) in headers {
-                        st.response.set(&k, v);
+                        if !k.eq_ignore_ascii_case("content-type")
+                            && !k.eq_ignore_ascii_case("content-length")
+                        {
+                            st.response.set(&k, v);
+                        }
                     }
                 }
             }
@@ -341,7 +346,13 @@ impl Driver<'_> {
                     Target::Request => &mut st.request,
                     Target::Response => &mut st.response,
                 };
+                let join = !REPEATED_HEADERS
+                    .iter()
+                    .any(|h| h.eq_ignore_ascii_case(&name));
                 apply_exists_action(&action, msg.get(&name).cloned(), vals, |v| match v {
+                    // Several values go out as one comma-joined header, except for headers
+                    // whose values may hold commas or dates.
+                    Some(v) if join && v.len() > 1 => msg.set(&name, vec![v.join(",")]),
                     Some(v) => msg.set(&name, v),
                     None => msg.remove(&name),
                 });
@@ -389,6 +400,7 @@ impl Driver<'_> {
             StepKind::SetStatus { code, reason } => {
                 let c = ev!(self.int(code, st));
                 st.status = c as i32;
+                st.answered = true;
                 st.reason = match reason {
                     Some(r) => ev!(self.text(r, st)),
                     None => reason_of(st.status).into(),
@@ -399,7 +411,10 @@ impl Driver<'_> {
                 let body = ev!(self.text(value, st));
                 match target {
                     Target::Request => st.request.body = Some(body),
-                    Target::Response => st.response.body = Some(body),
+                    Target::Response => {
+                        st.response.body = Some(body);
+                        st.answered = true;
+                    }
                 }
                 Flow::Continue
             }
@@ -461,7 +476,8 @@ impl Driver<'_> {
                 st.status = 200;
                 st.reason = "OK".into();
                 st.response = HttpMessage::default();
-                match self.steps(steps, Section::Outbound, st).await {
+                st.answered = true;
+                match self.steps(steps, section, st).await {
                     Flow::Error(e, r) => Flow::Error(e, r),
                     _ => Flow::Return,
                 }
@@ -645,10 +661,33 @@ impl Driver<'_> {
             .backend_url
             .clone()
             .unwrap_or_else(|| format!("{}://{}", st.url.scheme, st.url.host));
+        // The backend gets the operation's part of the path: the API's URL suffix is replaced
+        // by the backend's base URL.
+        let suffix = st
+            .api
+            .as_ref()
+            .and_then(|a| a.iter().find(|(k, _)| k == "Path"))
+            .and_then(|(_, v)| match v {
+                Stored::Str(s) => Some(s.trim_matches('/').to_string()),
+                _ => None,
+            })
+            .unwrap_or_default();
+        let mut backend_path = st.url.path.clone();
+        if st.backend_url.is_some()
+            && !suffix.is_empty()
+            && let Some(rest) = backend_path.strip_prefix(&format!("/{suffix}"))
+            && (rest.is_empty() || rest.starts_with('/'))
+        {
+            backend_path = if rest.is_empty() {
+                "/".to_string()
+            } else {
+                rest.to_string()
+            };
+        }
         let url = format!(
             "{}{}{}",
             base.trim_end_matches('/'),
-            st.url.path,
+            backend_path,
             st.url.query_string()
         );
         let req = BackendRequest {
@@ -710,6 +749,22 @@ impl Driver<'_> {
         }
     }
 }
+
+/// Headers `set-header` emits as repeated lines rather than one comma-joined value.
+const REPEATED_HEADERS: &[&str] = &[
+    "User-Agent",
+    "WWW-Authenticate",
+    "Proxy-Authenticate",
+    "Cookie",
+    "Set-Cookie",
+    "Warning",
+    "Date",
+    "Expires",
+    "If-Modified-Since",
+    "If-Unmodified-Since",
+    "Last-Modified",
+    "Retry-After",
+];
 
 /// `exists-action` of `set-header` and `set-query-parameter`; `apply(None)` removes.
 fn apply_exists_action(
@@ -775,8 +830,28 @@ fn rewrite(st: &mut RequestState, template: &str, copy: bool) {
         params.push((k.to_string(), vec![v.to_string()]));
     }
     if copy {
+        // Parameters the operation's template matched in the query are not "unmatched".
+        let template = st
+            .operation
+            .as_ref()
+            .and_then(|o| o.iter().find(|(k, _)| k == "UrlTemplate"))
+            .and_then(|(_, v)| match v {
+                Stored::Str(s) => Some(s.clone()),
+                _ => None,
+            })
+            .unwrap_or_default();
+        let matched: Vec<String> = template
+            .split_once('?')
+            .map(|(_, q)| {
+                q.split('&')
+                    .map(|p| p.split('=').next().unwrap_or_default().to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
         for (k, v) in st.url.query.clone() {
-            if !params.iter().any(|(n, _)| n.eq_ignore_ascii_case(&k)) {
+            if !params.iter().any(|(n, _)| n.eq_ignore_ascii_case(&k))
+                && !matched.iter().any(|m| m.eq_ignore_ascii_case(&k))
+            {
                 params.push((k, v));
             }
         }

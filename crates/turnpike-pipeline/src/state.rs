@@ -244,6 +244,8 @@ pub struct RequestState {
     pub now: DateTime,
     /// The request as the backend received it, once forwarded.
     pub forwarded: Option<(String, String, HttpMessage)>,
+    /// Whether a policy set the response's status or body (tells whether `on-error` answered).
+    pub answered: bool,
 }
 
 impl RequestState {
@@ -273,6 +275,7 @@ impl RequestState {
             request_id: 0,
             now: DateTime::utc_now(),
             forwarded: None,
+            answered: false,
         }
     }
 

@@ -288,18 +288,26 @@ fn compare(expect: &Yaml, st: &RequestState) -> Result<(), String> {
         }
     }
     if let Some(traces) = expect["traces"].as_vec() {
+        let with_severity = traces.iter().any(|t| t["severity"].as_str().is_some());
+        let show = |source: &str, severity: &str, message: &str| {
+            if with_severity {
+                format!("{source} ({severity}): {message}")
+            } else {
+                format!("{source}: {message}")
+            }
+        };
         let actual: Vec<String> = st
             .traces
             .iter()
-            .map(|t| format!("{}: {}", t.source, t.message))
+            .map(|t| show(&t.source, &t.severity, &t.message))
             .collect();
         let expected: Vec<String> = traces
             .iter()
             .map(|t| {
-                format!(
-                    "{}: {}",
+                show(
                     t["source"].as_str().unwrap_or_default(),
-                    t["message"].as_str().unwrap_or_default()
+                    t["severity"].as_str().unwrap_or("verbose"),
+                    t["message"].as_str().unwrap_or_default(),
                 )
             })
             .collect();

@@ -31,8 +31,9 @@ pub enum JNode {
     Object(Vec<(String, JRef)>),
     /// `[...]`
     Array(Vec<JRef>),
-    /// A property (name and value) on its own, as `new JProperty(...)` makes.
-    Property(String, JRef),
+    /// A property (name and value): on its own, as `new JProperty(...)` makes, or taken from
+    /// an object (`Property(name)`, `Properties()`), which `Remove()` then changes.
+    Property(String, JRef, Option<std::rc::Weak<RefCell<JNode>>>),
     /// A primitive value.
     Value(JVal),
 }
@@ -252,7 +253,7 @@ fn write(
             }
             out.push('}');
         }
-        JNode::Property(k, v) => {
+        JNode::Property(k, v, _) => {
             escape(k, out);
             out.push(':');
             if indent.is_some() {
@@ -466,7 +467,7 @@ fn index_get(j: &JRef, key: &Value) -> Result<Value, Exception> {
                 .map(|v| wrap(v.clone()))
                 .ok_or_else(|| Exception::new("ArgumentOutOfRangeException", "Index was out of range. Must be non-negative and less than the size of the collection. (Parameter 'index')"))
         }
-        (JNode::Property(_, v), _) => index_get(v, key),
+        (JNode::Property(_, v, _), _) => index_get(v, key),
         (JNode::Object(_), _) => Err(Exception::new(
             "ArgumentException",
             "Accessed JObject values with invalid key value. Object property name expected.",
@@ -501,7 +502,7 @@ fn index_set(it: &mut Interp, j: &JRef, key: &Value, v: &Value) -> Result<(), Ex
                 None => Err(Exception::range("index")),
             }
         }
-        (JNode::Property(_, val), _) => {
+        (JNode::Property(_, val, _), _) => {
             *val = t;
             Ok(())
         }
@@ -528,7 +529,7 @@ fn add_content(it: &mut Interp, j: &JRef, content: &Value) -> Result<(), Excepti
     match &mut *n {
         JNode::Object(props) => {
             let prop = match &*t.borrow() {
-                JNode::Property(k, v) => Some((k.clone(), v.clone())),
+                JNode::Property(k, v, _) => Some((k.clone(), v.clone())),
                 JNode::Object(inner) => {
                     for (k, v) in inner {
                         props.retain(|(n, _)| n != k);
@@ -564,7 +565,7 @@ fn add_content(it: &mut Interp, j: &JRef, content: &Value) -> Result<(), Excepti
             items.push(t);
             Ok(())
         }
-        JNode::Property(_, v) => {
+        JNode::Property(_, v, _) => {
             *v = t;
             Ok(())
         }
@@ -589,7 +590,7 @@ pub fn children(j: &JRef) -> Vec<Value> {
             .map(|(k, v)| Value::Pair(Rc::new((Value::str(k), wrap(v.clone())))))
             .collect(),
         JNode::Array(items) => items.iter().map(|x| wrap(x.clone())).collect(),
-        JNode::Property(_, v) => vec![wrap(v.clone())],
+        JNode::Property(_, v, _) => vec![wrap(v.clone())],
         JNode::Value(_) => Vec::new(),
     }
 }
@@ -791,7 +792,7 @@ pub(crate) fn register(r: &mut Registry) {
                 arr
             }
         };
-        Ok(wrap(node(JNode::Property(name.to_string(), v))))
+        Ok(wrap(node(JNode::Property(name.to_string(), v, None))))
     });
     r.insert("JValue.new/*", |it, c| {
         let v = c.arg(0).clone();
@@ -876,6 +877,22 @@ pub(crate) fn register(r: &mut Registry) {
         let v = c.arg(0).clone();
         Ok(wrap(from_value(it, &v)?))
     });
+    r.insert("JToken.Remove/*", |_, c| {
+        let j = this_json(c)?;
+        let (name, parent) = match &*j.borrow() {
+            JNode::Property(n, _, Some(parent)) => (n.clone(), parent.upgrade()),
+            _ => (String::new(), None),
+        };
+        match parent {
+            Some(p) => {
+                if let JNode::Object(props) = &mut *p.borrow_mut() {
+                    props.retain(|(k, _)| *k != name);
+                }
+                Ok(Value::Null)
+            }
+            None => Err(Exception::invalid_op("The parent is missing.")),
+        }
+    });
     r.insert("JToken.SelectToken/*", |_, c| {
         let j = this_json(c)?;
         let p = c.req_str(0)?;
@@ -894,7 +911,7 @@ pub(crate) fn register(r: &mut Registry) {
         let items = match &*j.borrow() {
             JNode::Object(props) => props
                 .iter()
-                .map(|(k, v)| wrap(node(JNode::Property(k.clone(), v.clone()))))
+                .map(|(k, v)| wrap(node(JNode::Property(k.clone(), v.clone(), None))))
                 .collect(),
             _ => children(&j),
         };
@@ -924,7 +941,7 @@ pub(crate) fn register(r: &mut Registry) {
             let name = c.req_str(0)?;
             let v = c.arg(1).clone();
             let t = from_value(it, &v)?;
-            let prop = wrap(node(JNode::Property(name.to_string(), t)));
+            let prop = wrap(node(JNode::Property(name.to_string(), t, None)));
             add_content(it, &j, &prop)?;
         } else {
             let v = c.arg(0).clone();
@@ -996,10 +1013,13 @@ pub(crate) fn register(r: &mut Registry) {
         let j = this_json(c)?;
         let k = c.req_str(0)?;
         let found = match &*j.borrow() {
-            JNode::Object(p) => p
-                .iter()
-                .find(|(n, _)| n == &*k)
-                .map(|(n, v)| wrap(node(JNode::Property(n.clone(), v.clone())))),
+            JNode::Object(p) => p.iter().find(|(n, _)| n == &*k).map(|(n, v)| {
+                wrap(node(JNode::Property(
+                    n.clone(),
+                    v.clone(),
+                    Some(Rc::downgrade(&j)),
+                )))
+            }),
             _ => None,
         };
         Ok(found.unwrap_or(Value::Null))
@@ -1009,18 +1029,24 @@ pub(crate) fn register(r: &mut Registry) {
         let items = match &*j.borrow() {
             JNode::Object(p) => p
                 .iter()
-                .map(|(n, v)| wrap(node(JNode::Property(n.clone(), v.clone()))))
+                .map(|(n, v)| {
+                    wrap(node(JNode::Property(
+                        n.clone(),
+                        v.clone(),
+                        Some(Rc::downgrade(&j)),
+                    )))
+                })
                 .collect(),
             _ => Vec::new(),
         };
         Ok(Value::obj(Obj::Seq(Ty::Object, items)))
     });
     r.insert("JProperty.Name", |_, c| match &*this_json(c)?.borrow() {
-        JNode::Property(n, _) => Ok(Value::str(n)),
+        JNode::Property(n, _, _) => Ok(Value::str(n)),
         _ => Err(Exception::invalid_op("not a property")),
     });
     r.insert("JProperty.Value", |_, c| match &*this_json(c)?.borrow() {
-        JNode::Property(_, v) => Ok(wrap(v.clone())),
+        JNode::Property(_, v, _) => Ok(wrap(v.clone())),
         _ => Err(Exception::invalid_op("not a property")),
     });
     r.insert("JValue.Value", |it, c| {
