@@ -135,3 +135,22 @@ fn junit_reports_every_case_and_its_failure() {
     assert_eq!(out.matches("<failure ").count(), 5, "{out}");
     assert!(out.contains("name=\"wrong-header-and-status\""), "{out}");
 }
+
+#[test]
+fn every_conformance_case_passes_expressions_and_policies() {
+    let o = turnpike(&["test", "tests/conformance"]);
+    let out = stdout(&o);
+    let (passed, failed) = counts(&out);
+    assert_eq!(failed, 0, "{out}");
+    assert!(passed >= 1000, "only {passed} cases");
+    assert!(o.status.success());
+}
+
+#[test]
+fn every_example_suite_passes() {
+    let o = turnpike(&["test", "examples"]);
+    let out = stdout(&o);
+    let (passed, failed) = counts(&out);
+    assert_eq!(failed, 0, "{out}");
+    assert!(passed >= 4, "only {passed} cases");
+}

@@ -39,6 +39,8 @@ pub enum Stored {
     Json(String),
     /// Named data (`IApi`, `IUser`, a `Jwt`...).
     Named(Vec<(String, Stored)>),
+    /// A sequence of other values (`IUser.Groups`).
+    List(Vec<Stored>),
 }
 
 impl Stored {
@@ -127,6 +129,10 @@ impl Stored {
                     .map(|(k, v)| (k.clone(), v.to_value()))
                     .collect(),
             })))),
+            Stored::List(items) => Value::array(
+                turnpike_ir::Ty::Object,
+                items.iter().map(Stored::to_value).collect(),
+            ),
         }
     }
 }

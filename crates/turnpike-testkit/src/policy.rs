@@ -108,6 +108,25 @@ fn state_of(case: &Yaml) -> RequestState {
     st.product = named(&ctx["product"]);
     st.subscription = named(&ctx["subscription"]);
     st.user = named(&ctx["user"]);
+    if let Some(groups) = ctx["groups"].as_vec() {
+        // `context.User.Groups`: each group a name, or a mapping of `Id` and `Name`.
+        let list = groups
+            .iter()
+            .map(|g| match g.as_hash() {
+                Some(_) => Stored::Named(named(g).unwrap_or_default()),
+                None => {
+                    let n = scalar_text(g).unwrap_or_default();
+                    Stored::Named(vec![
+                        ("Id".into(), Stored::Str(n.clone())),
+                        ("Name".into(), Stored::Str(n)),
+                    ])
+                }
+            })
+            .collect();
+        st.user
+            .get_or_insert_with(Vec::new)
+            .push(("Groups".into(), Stored::List(list)));
+    }
     if let Some(ex) = ctx["example"].as_str() {
         st.set_variable("$mock-example", Stored::Str(ex.to_string()));
     }
