@@ -89,9 +89,9 @@ impl Url {
         for (k, vs) in &self.query {
             for v in vs {
                 out.push(if out.is_empty() { '?' } else { '&' });
-                out.push_str(k);
+                out.push_str(&percent_encode(k));
                 out.push('=');
-                out.push_str(v);
+                out.push_str(&percent_encode(v));
             }
         }
         out
@@ -114,6 +114,36 @@ impl Url {
             self.query_string()
         )
     }
+}
+
+/// Percent-encodes what may not appear as is in a query component.
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z'
+            | b'a'..=b'z'
+            | b'0'..=b'9'
+            | b'-'
+            | b'_'
+            | b'.'
+            | b'~'
+            | b'!'
+            | b'$'
+            | b'\''
+            | b'('
+            | b')'
+            | b'*'
+            | b','
+            | b';'
+            | b':'
+            | b'@'
+            | b'/'
+            | b'?' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
 }
 
 fn percent_decode(s: &str) -> String {

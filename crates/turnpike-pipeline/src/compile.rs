@@ -349,6 +349,14 @@ impl Compiler {
                 code: self.attr_or(el, "code", "200"),
                 reason: self.attr(el, "reason"),
             },
+            // Liquid templates are not rendered yet: fail closed rather than send the template.
+            "set-body"
+                if el
+                    .attr("template")
+                    .is_some_and(|a| a.value.text.trim().eq_ignore_ascii_case("liquid")) =>
+            {
+                StepKind::Unsupported
+            }
             "set-body" => StepKind::SetBody {
                 target: section.target(),
                 value: self.text(el),
@@ -433,10 +441,11 @@ pub fn has_text(el: &Element) -> bool {
 }
 
 /// Compiles the effective policy of one call (scopes merged through `<base/>`, fragments
-/// inlined). An empty `backend` section forwards the request, as APIM's default global
-/// policy does.
+/// inlined). `default_global` says the folder has no global policy: APIM's default one, whose
+/// `backend` forwards the request, stands in; otherwise an empty `backend` forwards nothing.
 pub fn compile_effective(
     policy: &turnpike_sema::effective::EffectivePolicy,
+    default_global: bool,
 ) -> (Pipeline, Vec<Diagnostic>) {
     use turnpike_sema::catalog::Section as S;
     let mut c = Compiler {
@@ -478,7 +487,13 @@ pub fn compile_effective(
         }
         match section {
             Section::Inbound => p.inbound = steps,
-            Section::Backend => p.backend = if steps.is_empty() { None } else { Some(steps) },
+            Section::Backend => {
+                p.backend = if steps.is_empty() && default_global {
+                    None
+                } else {
+                    Some(steps)
+                }
+            }
             Section::Outbound => p.outbound = steps,
             Section::OnError => p.on_error = steps,
         }

@@ -88,7 +88,7 @@ pub async fn run(p: &Pipeline, st: &mut RequestState, backend: &dyn Backend, opt
     if matches!(flow, Flow::Continue) {
         flow = match &p.backend {
             Some(steps) => d.steps(steps, Section::Backend, st).await,
-            None => d.forward(st, None, None, "forward-request", "").await,
+            None => d.forward(st, None, None, None).await,
         };
     }
     if matches!(flow, Flow::Continue) {
@@ -459,13 +459,9 @@ impl Driver<'_> {
                     Some(f) => Some(ev!(self.bool(f, st))),
                     None => None,
                 };
-                self.forward(st, timeout, fail, &step.policy, &step.path)
-                    .await
+                self.forward(st, timeout, fail, Some(step)).await
             }
-            StepKind::BaseForward => {
-                self.forward(st, None, None, "forward-request", &step.path)
-                    .await
-            }
+            StepKind::BaseForward => self.forward(st, None, None, Some(step)).await,
             StepKind::ReturnResponse { variable, steps } => {
                 if variable.is_some() {
                     return Flow::Error(
@@ -654,9 +650,12 @@ impl Driver<'_> {
         st: &mut RequestState,
         timeout: Option<i64>,
         fail_on_error: Option<bool>,
-        policy: &str,
-        path: &str,
+        step: Option<&Step>,
     ) -> Flow {
+        let policy = step.map_or("forward-request", |s| s.policy.as_str());
+        let path = step.map_or("", |s| s.path.as_str());
+        let scope = step.map_or(String::new(), |s| s.scope.clone());
+        let policy_id = step.map_or(String::new(), |s| s.id.clone());
         let base = st
             .backend_url
             .clone()
@@ -703,10 +702,10 @@ impl Driver<'_> {
                     source: policy.into(),
                     reason: reason.into(),
                     message,
-                    scope: String::new(),
+                    scope: scope.clone(),
                     section: "backend".into(),
                     path: path.into(),
-                    policy_id: String::new(),
+                    policy_id: policy_id.clone(),
                 },
                 ErrorResponse {
                     status,

@@ -427,7 +427,8 @@ fn run_artifact_case(case: &Yaml, folder: &Path) -> Result<(), String> {
     diags.extend(doc_diags);
     let (policy, merge_diags) = effective_policy(&art, &docs, &sources, api, operation, product)?;
     diags.extend(merge_diags);
-    let (pipeline, compile_diags) = turnpike_pipeline::compile_effective(&policy);
+    let (pipeline, compile_diags) =
+        turnpike_pipeline::compile_effective(&policy, art.global_policy.is_none());
     diags.extend(compile_diags);
     let errors: Vec<&Diagnostic> = diags.iter().filter(|d| d.is_error()).collect();
     if !errors.is_empty() {
