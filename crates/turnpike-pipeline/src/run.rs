@@ -399,6 +399,9 @@ impl Driver<'_> {
             }
             StepKind::SetStatus { code, reason } => {
                 let c = ev!(self.int(code, st));
+                if !(100..=599).contains(&c) {
+                    return Self::fail(step, section, Exception::range("code"));
+                }
                 st.status = c as i32;
                 st.answered = true;
                 st.reason = match reason {
@@ -506,7 +509,11 @@ impl Driver<'_> {
                 values,
             } => {
                 let name = ev!(self.text(name, st));
-                let code = ev!(self.int(code, st)) as i32;
+                let code = ev!(self.int(code, st));
+                if !(100..=599).contains(&code) {
+                    return Self::fail(step, section, Exception::range("failed-check-httpcode"));
+                }
+                let code = code as i32;
                 let message = ev!(self.text(message, st));
                 let ic = ev!(self.bool(ignore_case, st));
                 let mut allowed = Vec::new();
