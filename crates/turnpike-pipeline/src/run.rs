@@ -194,6 +194,44 @@ fn guid_text(g: u128) -> String {
     )
 }
 
+/// The `context` of one synchronous run: built from the state when first needed, dropped when
+/// a step changes the state. It never lives across an `await`.
+#[derive(Default)]
+struct Frame {
+    ctx: Option<Rc<turnpike_interp::Context>>,
+}
+
+impl Frame {
+    fn get(&mut self, st: &RequestState) -> Rc<turnpike_interp::Context> {
+        self.ctx
+            .get_or_insert_with(|| Rc::new(st.context()))
+            .clone()
+    }
+}
+
+/// Whether a step does I/O, directly or in a branch.
+fn is_async(step: &Step) -> bool {
+    match &step.kind {
+        StepKind::Forward { .. } | StepKind::BaseForward => true,
+        StepKind::Choose { whens, otherwise } => {
+            whens.iter().any(|(_, b)| b.iter().any(is_async)) || otherwise.iter().any(is_async)
+        }
+        StepKind::ReturnResponse { steps, .. } => steps.iter().any(is_async),
+        _ => false,
+    }
+}
+
+/// Whether a step may change what `context` shows.
+fn changes_state(step: &Step) -> bool {
+    !matches!(
+        step.kind,
+        StepKind::Trace { .. }
+            | StepKind::CheckHeader { .. }
+            | StepKind::IpFilter { .. }
+            | StepKind::SetBackend { .. }
+    )
+}
+
 struct Driver<'a> {
     backend: &'a dyn Backend,
     opts: &'a Options,
@@ -220,8 +258,21 @@ impl Driver<'_> {
         st: &'s mut RequestState,
     ) -> Pin<Box<dyn Future<Output = Flow> + Send + 's>> {
         Box::pin(async move {
-            for step in steps {
-                let flow = self.step(step, section, st).await;
+            let mut i = 0;
+            while i < steps.len() {
+                let flow = if is_async(&steps[i]) {
+                    let f = self.step_async(&steps[i], section, st).await;
+                    i += 1;
+                    f
+                } else {
+                    // A run of steps that do no I/O: one synchronous call over one frame.
+                    let end = (i..steps.len())
+                        .find(|k| is_async(&steps[*k]))
+                        .unwrap_or(steps.len());
+                    let f = self.run_sync(&steps[i..end], section, st);
+                    i = end;
+                    f
+                };
                 if !matches!(flow, Flow::Continue) {
                     return flow;
                 }
@@ -230,47 +281,78 @@ impl Driver<'_> {
         })
     }
 
-    /// Evaluates a value in a frame built from the state (synchronous; nothing of it lives on).
-    fn eval(&self, v: &Val, st: &mut RequestState) -> Result<Value, Exception> {
+    /// Runs steps that do no I/O synchronously, sharing one frame until a step changes the
+    /// state the frame was built from.
+    fn run_sync(&self, steps: &[Step], section: Section, st: &mut RequestState) -> Flow {
+        let mut frame = Frame::default();
+        self.run_sync_in(steps, section, st, &mut frame)
+    }
+
+    fn run_sync_in(
+        &self,
+        steps: &[Step],
+        section: Section,
+        st: &mut RequestState,
+        frame: &mut Frame,
+    ) -> Flow {
+        for step in steps {
+            let flow = self.step_sync(step, section, st, frame);
+            if changes_state(step) {
+                frame.ctx = None;
+            }
+            if !matches!(flow, Flow::Continue) {
+                return flow;
+            }
+        }
+        Flow::Continue
+    }
+
+    /// Evaluates a value in the frame (built from the state when it has none).
+    fn eval(&self, v: &Val, st: &mut RequestState, frame: &mut Frame) -> Result<Value, Exception> {
         match v {
             Val::Text(t) => Ok(Value::str(t)),
-            Val::Expr(body) => self.eval_body(body, st),
+            Val::Expr(body) => self.eval_body(body, st, frame),
         }
     }
 
-    fn eval_body(&self, body: &Arc<Body>, st: &mut RequestState) -> Result<Value, Exception> {
-        let ctx = Rc::new(st.context());
+    fn eval_body(
+        &self,
+        body: &Arc<Body>,
+        st: &mut RequestState,
+        frame: &mut Frame,
+    ) -> Result<Value, Exception> {
+        let ctx = frame.get(st);
         let opts = Options {
             now: st.now,
             ..self.opts.clone()
         };
         let r = turnpike_interp::run(body, ctx.clone(), opts);
-        for m in ctx.traces.borrow().iter() {
+        for m in ctx.traces.borrow_mut().drain(..) {
             st.traces.push(TraceEntry {
                 source: String::new(),
                 severity: "verbose".into(),
-                message: m.clone(),
+                message: m,
             });
         }
         r
     }
 
-    fn text(&self, v: &Val, st: &mut RequestState) -> Result<String, Exception> {
+    fn text(&self, v: &Val, st: &mut RequestState, frame: &mut Frame) -> Result<String, Exception> {
         match v {
             Val::Text(t) => Ok(t.clone()),
             Val::Expr(_) => {
-                let x = self.eval(v, st)?;
+                let x = self.eval(v, st, frame)?;
                 Ok(turnpike_interp::eval::to_string_outside(
                     turnpike_ir::Library::get(),
-                    Rc::new(st.context()),
+                    frame.get(st),
                     &x,
                 ))
             }
         }
     }
 
-    fn bool(&self, v: &Val, st: &mut RequestState) -> Result<bool, Exception> {
-        match self.eval(v, st)? {
+    fn bool(&self, v: &Val, st: &mut RequestState, frame: &mut Frame) -> Result<bool, Exception> {
+        match self.eval(v, st, frame)? {
             Value::Bool(b) => Ok(b),
             Value::Str(s) => match s.trim().to_ascii_lowercase().as_str() {
                 "true" => Ok(true),
@@ -284,8 +366,8 @@ impl Driver<'_> {
         }
     }
 
-    fn int(&self, v: &Val, st: &mut RequestState) -> Result<i64, Exception> {
-        match self.eval(v, st)? {
+    fn int(&self, v: &Val, st: &mut RequestState, frame: &mut Frame) -> Result<i64, Exception> {
+        match self.eval(v, st, frame)? {
             Value::Str(s) => s.trim().parse().map_err(|_| {
                 Exception::format(format!(
                     "The input string '{s}' was not in a correct format."
@@ -304,7 +386,13 @@ impl Driver<'_> {
         )
     }
 
-    async fn step(&self, step: &Step, section: Section, st: &mut RequestState) -> Flow {
+    fn step_sync(
+        &self,
+        step: &Step,
+        section: Section,
+        st: &mut RequestState,
+        frame: &mut Frame,
+    ) -> Flow {
         macro_rules! ev {
             ($e:expr) => {
                 match $e {
@@ -317,18 +405,18 @@ impl Driver<'_> {
             StepKind::SetVariable { name, value } => {
                 let v = match value {
                     Val::Text(t) => Stored::Str(t.clone()),
-                    Val::Expr(_) => Stored::from_value(&ev!(self.eval(value, st))),
+                    Val::Expr(_) => Stored::from_value(&ev!(self.eval(value, st, frame))),
                 };
                 st.set_variable(name, v);
                 Flow::Continue
             }
             StepKind::Choose { whens, otherwise } => {
                 for (cond, branch) in whens {
-                    if ev!(self.bool(cond, st)) {
-                        return self.steps(branch, section, st).await;
+                    if ev!(self.bool(cond, st, frame)) {
+                        return self.run_sync_in(branch, section, st, frame);
                     }
                 }
-                self.steps(otherwise, section, st).await
+                self.run_sync_in(otherwise, section, st, frame)
             }
             StepKind::SetHeader {
                 target,
@@ -336,11 +424,11 @@ impl Driver<'_> {
                 action,
                 values,
             } => {
-                let name = ev!(self.text(name, st));
-                let action = ev!(self.text(action, st));
+                let name = ev!(self.text(name, st, frame));
+                let action = ev!(self.text(action, st, frame));
                 let mut vals = Vec::new();
                 for v in values {
-                    vals.push(ev!(self.text(v, st)));
+                    vals.push(ev!(self.text(v, st, frame)));
                 }
                 let msg = match target {
                     Target::Request => &mut st.request,
@@ -363,11 +451,11 @@ impl Driver<'_> {
                 action,
                 values,
             } => {
-                let name = ev!(self.text(name, st));
-                let action = ev!(self.text(action, st));
+                let name = ev!(self.text(name, st, frame));
+                let action = ev!(self.text(action, st, frame));
                 let mut vals = Vec::new();
                 for v in values {
-                    vals.push(ev!(self.text(v, st)));
+                    vals.push(ev!(self.text(v, st, frame)));
                 }
                 let current = st
                     .url
@@ -389,29 +477,29 @@ impl Driver<'_> {
                 template,
                 copy_unmatched,
             } => {
-                let t = ev!(self.text(template, st));
+                let t = ev!(self.text(template, st, frame));
                 rewrite(st, &t, *copy_unmatched);
                 Flow::Continue
             }
             StepKind::SetMethod(v) => {
-                st.method = ev!(self.text(v, st)).trim().to_ascii_uppercase();
+                st.method = ev!(self.text(v, st, frame)).trim().to_ascii_uppercase();
                 Flow::Continue
             }
             StepKind::SetStatus { code, reason } => {
-                let c = ev!(self.int(code, st));
+                let c = ev!(self.int(code, st, frame));
                 if !(100..=599).contains(&c) {
                     return Self::fail(step, section, Exception::range("code"));
                 }
                 st.status = c as i32;
                 st.answered = true;
                 st.reason = match reason {
-                    Some(r) => ev!(self.text(r, st)),
+                    Some(r) => ev!(self.text(r, st, frame)),
                     None => reason_of(st.status).into(),
                 };
                 Flow::Continue
             }
             StepKind::SetBody { target, value } => {
-                let body = ev!(self.text(value, st));
+                let body = ev!(self.text(value, st, frame));
                 match target {
                     Target::Request => st.request.body = Some(body),
                     Target::Response => {
@@ -426,9 +514,9 @@ impl Driver<'_> {
                 backend_id,
             } => {
                 if let Some(u) = base_url {
-                    st.backend_url = Some(ev!(self.text(u, st)));
+                    st.backend_url = Some(ev!(self.text(u, st, frame)));
                 } else if let Some(id) = backend_id {
-                    let id = ev!(self.text(id, st));
+                    let id = ev!(self.text(id, st, frame));
                     match st
                         .backends
                         .iter()
@@ -450,21 +538,16 @@ impl Driver<'_> {
                 }
                 Flow::Continue
             }
-            StepKind::Forward {
-                timeout,
-                fail_on_error,
-            } => {
-                let timeout = match timeout {
-                    Some(t) => Some(ev!(self.int(t, st))),
-                    None => None,
-                };
-                let fail = match fail_on_error {
-                    Some(f) => Some(ev!(self.bool(f, st))),
-                    None => None,
-                };
-                self.forward(st, timeout, fail, Some(step)).await
-            }
-            StepKind::BaseForward => self.forward(st, None, None, Some(step)).await,
+            // Forwarding is I/O: `steps` sends these to `step_async`.
+            StepKind::Forward { .. } | StepKind::BaseForward => Flow::Error(
+                step_error(
+                    step,
+                    section,
+                    "PolicyNotSupported",
+                    "forward-request cannot run in a synchronous run".into(),
+                ),
+                internal_error(),
+            ),
             StepKind::ReturnResponse { variable, steps } => {
                 if variable.is_some() {
                     return Flow::Error(
@@ -476,7 +559,8 @@ impl Driver<'_> {
                 st.reason = "OK".into();
                 st.response = HttpMessage::default();
                 st.answered = true;
-                match self.steps(steps, section, st).await {
+                frame.ctx = None;
+                match self.run_sync_in(steps, section, st, frame) {
                     Flow::Error(e, r) => Flow::Error(e, r),
                     _ => Flow::Return,
                 }
@@ -508,17 +592,17 @@ impl Driver<'_> {
                 ignore_case,
                 values,
             } => {
-                let name = ev!(self.text(name, st));
-                let code = ev!(self.int(code, st));
+                let name = ev!(self.text(name, st, frame));
+                let code = ev!(self.int(code, st, frame));
                 if !(100..=599).contains(&code) {
                     return Self::fail(step, section, Exception::range("failed-check-httpcode"));
                 }
                 let code = code as i32;
-                let message = ev!(self.text(message, st));
-                let ic = ev!(self.bool(ignore_case, st));
+                let message = ev!(self.text(message, st, frame));
+                let ic = ev!(self.bool(ignore_case, st, frame));
                 let mut allowed = Vec::new();
                 for v in values {
-                    allowed.push(ev!(self.text(v, st)));
+                    allowed.push(ev!(self.text(v, st, frame)));
                 }
                 let response = ErrorResponse {
                     status: code,
@@ -570,7 +654,7 @@ impl Driver<'_> {
                 addresses,
                 ranges,
             } => {
-                let action = ev!(self.text(action, st));
+                let action = ev!(self.text(action, st, frame));
                 let Ok(ip) = st.ip.trim().parse::<IpAddr>() else {
                     return Flow::Error(
                         step_error(
@@ -589,11 +673,14 @@ impl Driver<'_> {
                 };
                 let mut listed = false;
                 for a in addresses {
-                    let a = ev!(self.text(a, st));
+                    let a = ev!(self.text(a, st, frame));
                     listed |= a.trim().parse::<IpAddr>().is_ok_and(|x| same_ip(x, ip));
                 }
                 for (from, to) in ranges {
-                    let (f, t) = (ev!(self.text(from, st)), ev!(self.text(to, st)));
+                    let (f, t) = (
+                        ev!(self.text(from, st, frame)),
+                        ev!(self.text(to, st, frame)),
+                    );
                     if let (Ok(f), Ok(t)) = (f.trim().parse::<IpAddr>(), t.trim().parse::<IpAddr>())
                     {
                         listed |= in_range(ip, f, t);
@@ -627,10 +714,10 @@ impl Driver<'_> {
                 severity,
                 message,
             } => {
-                let source = ev!(self.text(source, st));
-                let severity = ev!(self.text(severity, st));
+                let source = ev!(self.text(source, st, frame));
+                let severity = ev!(self.text(severity, st, frame));
                 let message = match message {
-                    Some(m) => ev!(self.text(m, st)),
+                    Some(m) => ev!(self.text(m, st, frame)),
                     None => String::new(),
                 };
                 st.traces.push(TraceEntry {
@@ -649,6 +736,59 @@ impl Driver<'_> {
                 ),
                 internal_error(),
             ),
+        }
+    }
+
+    /// Steps that do I/O (or hold steps that do): forwarding, and `choose` around it.
+    async fn step_async(&self, step: &Step, section: Section, st: &mut RequestState) -> Flow {
+        match &step.kind {
+            StepKind::Forward {
+                timeout,
+                fail_on_error,
+            } => {
+                let (timeout, fail) = {
+                    let mut frame = Frame::default();
+                    let t = match timeout {
+                        Some(t) => match self.int(t, st, &mut frame) {
+                            Ok(v) => Some(v),
+                            Err(e) => return Self::fail(step, section, e),
+                        },
+                        None => None,
+                    };
+                    let f = match fail_on_error {
+                        Some(f) => match self.bool(f, st, &mut frame) {
+                            Ok(v) => Some(v),
+                            Err(e) => return Self::fail(step, section, e),
+                        },
+                        None => None,
+                    };
+                    (t, f)
+                };
+                self.forward(st, timeout, fail, Some(step)).await
+            }
+            StepKind::BaseForward => self.forward(st, None, None, Some(step)).await,
+            StepKind::Choose { whens, otherwise } => {
+                let chosen = {
+                    let mut frame = Frame::default();
+                    let mut chosen = None;
+                    for (k, (cond, _)) in whens.iter().enumerate() {
+                        match self.bool(cond, st, &mut frame) {
+                            Ok(true) => {
+                                chosen = Some(k);
+                                break;
+                            }
+                            Ok(false) => {}
+                            Err(e) => return Self::fail(step, section, e),
+                        }
+                    }
+                    chosen
+                };
+                match chosen {
+                    Some(k) => self.steps(&whens[k].1, section, st).await,
+                    None => self.steps(otherwise, section, st).await,
+                }
+            }
+            _ => self.run_sync(std::slice::from_ref(step), section, st),
         }
     }
 

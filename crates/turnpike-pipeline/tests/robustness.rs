@@ -116,3 +116,16 @@ proptest! {
         prop_assert!((100..600).contains(&st.status), "status {} for {text}", st.status);
     }
 }
+
+/// The driver's future can move between threads: no engine frame lives across an `await`.
+#[test]
+fn the_driver_future_is_send() {
+    fn send<T: Send>(_: &T) {}
+    let pipeline = turnpike_pipeline::Pipeline::default();
+    let mut st = RequestState::new("GET", "https://api.example.com/");
+    let backend = Fixed(Err(BackendError::Timeout));
+    let opts = Options::default();
+    let fut = turnpike_pipeline::run(&pipeline, &mut st, &backend, &opts);
+    send(&fut);
+    drop(fut);
+}
