@@ -88,6 +88,15 @@ impl Checker<'_> {
         let lib = self.lib;
         match (&from, to) {
             (Ty::Unknown, _) => Ok(wrap(Conv::Cast(to.clone()), e, to.clone())),
+            (Ty::Null, t)
+                if matches!(e.kind, ExprKind::Default(Ty::Null)) && !matches!(t, Ty::Void) =>
+            {
+                Ok(Expr {
+                    kind: ExprKind::Default(t.clone()),
+                    ty: to.clone(),
+                    span: e.span,
+                })
+            }
             (Ty::Null, t) if t.accepts_null(lib) => Ok(Expr {
                 kind: match e.kind {
                     ExprKind::Const(_) => ExprKind::Const(Const::Null),
@@ -163,23 +172,29 @@ impl Checker<'_> {
         if anc.contains(to) {
             return true;
         }
-        // Covariance of `IEnumerable<T>`, `IReadOnlyList<T>`, `IReadOnlyCollection<T>` and
-        // `Func<..., TResult>` over reference types.
+        // Variance ([lib.variance]): a type argument may differ where the parameter is `out`
+        // (a reference type converting to the target's) or `in` (the other way round).
         if let Ty::Named(tid, targs) = to {
-            let covariant = matches!(
-                lib.ty(*tid).name.as_str(),
-                "IEnumerable" | "IReadOnlyList" | "IReadOnlyCollection" | "IEnumerator"
-            );
-            if covariant && targs.len() == 1 {
-                for a in &anc {
-                    if let Ty::Named(aid, aargs) = a
-                        && aid == tid
-                        && aargs.len() == 1
-                        && !aargs[0].is_value_type(lib)
-                        && self.is_reference_convertible(&aargs[0], &targs[0])
-                    {
-                        return true;
-                    }
+            let name = lib.ty(*tid).name.as_str();
+            for a in &anc {
+                let Ty::Named(aid, aargs) = a else { continue };
+                if aid != tid || aargs.len() != targs.len() {
+                    continue;
+                }
+                let fits = aargs.iter().zip(targs).enumerate().all(|(i, (x, y))| {
+                    x == y
+                        || match variance(name, targs.len(), i) {
+                            Variance::Out => {
+                                !x.is_value_type(lib) && self.is_reference_convertible(x, y)
+                            }
+                            Variance::In => {
+                                !y.is_value_type(lib) && self.is_reference_convertible(y, x)
+                            }
+                            Variance::None => false,
+                        }
+                });
+                if fits {
+                    return true;
                 }
             }
         }
@@ -499,5 +514,41 @@ fn fold_cast(e: &Expr, to: Prim) -> Option<Const> {
         Prim::UInt if t >= 0.0 && t <= f64::from(u32::MAX) => Some(Const::UInt(t as u32)),
         Prim::ULong if (0.0..=1.8e19).contains(&t) => Some(Const::ULong(t as u64)),
         _ => None,
+    }
+}
+
+enum Variance {
+    None,
+    Out,
+    In,
+}
+
+/// The variance of type parameter `i` of the generic type `name` with `n` parameters.
+fn variance(name: &str, n: usize, i: usize) -> Variance {
+    match name {
+        "IEnumerable"
+        | "IEnumerator"
+        | "IReadOnlyCollection"
+        | "IReadOnlyList"
+        | "IGrouping"
+        | "IOrderedEnumerable"
+        | "IJEnumerable" => Variance::Out,
+        "IComparable" | "IComparer" | "IEqualityComparer" | "Action" | "Predicate"
+        | "Comparison" => Variance::In,
+        "Func" => {
+            if i + 1 == n {
+                Variance::Out
+            } else {
+                Variance::In
+            }
+        }
+        "Converter" => {
+            if i == 1 {
+                Variance::Out
+            } else {
+                Variance::In
+            }
+        }
+        _ => Variance::None,
     }
 }

@@ -245,7 +245,12 @@ impl Checker<'_> {
                         span,
                     }
                 }
-                None => const_expr(Const::Null, span),
+                // The `default` literal takes the type its place needs ([type.default]).
+                None => Expr {
+                    kind: ExprKind::Default(Ty::Null),
+                    ty: Ty::Null,
+                    span,
+                },
             },
             A::Checked(inner) | A::Unchecked(inner) => {
                 let saved = (self.checked, self.unchecked_context);

@@ -1,8 +1,6 @@
 //! Operators: numeric promotion, lifting over nullable values, string concatenation,
 //! library operators, assignments, `?:` and `is`.
 
-use std::rc::Rc;
-
 use turnpike_diagnostics::{Span, codes};
 use turnpike_ir::ir::{BinOp, Const, Conv, Expr, ExprKind, OpType, Place, UnOp};
 use turnpike_ir::library::{MemberKind, TypeKind};
@@ -887,7 +885,22 @@ impl Checker<'_> {
                     )
                     .label("this test is always false");
                 }
-                let _ = Rc::<str>::from("");
+                if is_var && let Some(b) = bind {
+                    // `is var v` always matches, null included: it only binds.
+                    let xt = x.ty.clone();
+                    return Expr {
+                        kind: ExprKind::Seq(
+                            vec![turnpike_ir::ir::Stmt::Expr(Expr {
+                                kind: ExprKind::Assign(Box::new(Place::Local(b)), Box::new(x)),
+                                ty: xt,
+                                span,
+                            })],
+                            Box::new(const_expr(Const::Bool(true), span)),
+                        ),
+                        ty: Ty::BOOL,
+                        span,
+                    };
+                }
                 Expr {
                     kind: ExprKind::Is(Box::new(x), t, bind),
                     ty: Ty::BOOL,

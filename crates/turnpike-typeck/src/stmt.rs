@@ -111,15 +111,26 @@ impl Checker<'_> {
                 otherwise,
             } => {
                 let c = self.condition(cond);
+                // A constant condition makes the other branch unreachable, as C#'s flow
+                // analysis has it (`if (true) return x;` ends every path).
+                let constant = match c.kind {
+                    ExprKind::Const(turnpike_ir::ir::Const::Bool(b)) => Some(b),
+                    _ => None,
+                };
                 let before = self.flow();
                 let t = self.sub_block(then);
-                let after_then = self.flow();
+                let mut after_then = self.flow();
                 self.set_flow(before);
                 let e = match otherwise {
                     Some(o) => self.sub_block(o),
                     None => Vec::new(),
                 };
-                let after_else = self.flow();
+                let mut after_else = self.flow();
+                match constant {
+                    Some(true) => after_else.reachable = false,
+                    Some(false) => after_then.reachable = false,
+                    None => {}
+                }
                 self.set_flow(after_then.merge(&after_else));
                 out.push(Stmt::If(c, t, e));
             }
