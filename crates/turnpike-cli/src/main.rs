@@ -7,6 +7,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use turnpike_diagnostics::{render_human, render_json, render_sarif, summary_line};
 
+mod serve;
+
 /// Turnpike: API management that speaks Azure API Management's policy language.
 #[derive(Parser, Debug)]
 #[command(name = "turnpike", version, about)]
@@ -66,6 +68,10 @@ enum Command {
         #[arg(long, value_enum, default_value_t = TestFormat::Human)]
         format: TestFormat,
     },
+    /// Serve an artifact folder over HTTP as APIM would.
+    Run(serve::RunArgs),
+    /// Manage subscription keys in the key database of a data folder.
+    Keys(serve::KeysArgs),
     /// Compile one policy expression file (`@(...)` or `@{...}` as its text) and print a stage.
     Compile {
         /// A file holding one policy expression.
@@ -143,6 +149,8 @@ fn main() -> ExitCode {
             format,
         } => test(&path, engine, format),
         Command::Compile { file, emit } => compile(&file, emit),
+        Command::Run(args) => serve::run(args),
+        Command::Keys(args) => serve::keys(args),
     }
 }
 

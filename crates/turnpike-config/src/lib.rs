@@ -113,6 +113,10 @@ pub struct Subscription {
     pub allow_tracing: bool,
     /// `ownerId`.
     pub owner: Option<String>,
+    /// `primaryKey`, only from an overrides file (keys never live in the folder).
+    pub primary_key: Option<String>,
+    /// `secondaryKey`, only from an overrides file.
+    pub secondary_key: Option<String>,
 }
 
 /// A named value.
@@ -670,6 +674,7 @@ impl Loader<'_> {
             allow_tracing: self.boolean(&props, "allowTracing", false),
             owner: self.string(&props, "ownerId"),
             name,
+            ..Subscription::default()
         }
     }
 
@@ -971,10 +976,17 @@ impl ArtifactFolder {
             }
         }
         for (name, props) in items("subscriptions") {
-            if let Some(s) = self.subscriptions.get_mut(&name)
-                && let Some(v) = props.get("state").and_then(Value::as_str)
-            {
-                s.state = v.to_string();
+            if let Some(s) = self.subscriptions.get_mut(&name) {
+                let text = |k: &str| props.get(k).and_then(Value::as_str).map(str::to_string);
+                if let Some(v) = text("state") {
+                    s.state = v;
+                }
+                if let Some(v) = text("primaryKey") {
+                    s.primary_key = Some(v);
+                }
+                if let Some(v) = text("secondaryKey") {
+                    s.secondary_key = Some(v);
+                }
             }
         }
         l.diags

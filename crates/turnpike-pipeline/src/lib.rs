@@ -12,5 +12,8 @@ pub mod run;
 pub mod state;
 
 pub use compile::{Pipeline, Section, Step, Val, compile_document, compile_effective};
-pub use run::{Backend, BackendRequest, BackendResponse, block_on, run};
+pub use run::{
+    Backend, BackendError, BackendFuture, BackendRequest, BackendResponse, block_on, error_body,
+    guid_text, run,
+};
 pub use state::{LastError, RequestState, Stored};

@@ -158,31 +158,33 @@ fn reason_of(status: i32) -> &'static str {
     }
 }
 
-/// APIM's generated error body.
+/// APIM's generated error body: `statusCode` and `message`, then `activityId` (the request
+/// id) for internal errors (500).
+pub fn error_body(status: i32, message: &str, request_id: u128) -> String {
+    let message = serde_json::Value::String(message.to_string()).to_string();
+    if status == 500 {
+        format!(
+            "{{\n  \"statusCode\": {status},\n  \"message\": {message},\n  \"activityId\": \"{}\"\n}}",
+            guid_text(request_id)
+        )
+    } else {
+        format!("{{\n  \"statusCode\": {status},\n  \"message\": {message}\n}}")
+    }
+}
+
+/// APIM's generated error response.
 fn error_response(st: &mut RequestState, e: &ErrorResponse) {
     st.status = e.status;
     st.reason = reason_of(e.status).into();
-    // APIM's order: statusCode, message, then activityId for internal errors.
-    let message = serde_json::Value::String(e.message.clone()).to_string();
-    let body = if e.status == 500 {
-        format!(
-            "{{\n  \"statusCode\": {},\n  \"message\": {message},\n  \"activityId\": \"{}\"\n}}",
-            e.status,
-            guid_text(st.request_id)
-        )
-    } else {
-        format!(
-            "{{\n  \"statusCode\": {},\n  \"message\": {message}\n}}",
-            e.status
-        )
-    };
     st.response = HttpMessage {
         headers: vec![("Content-Type".into(), vec!["application/json".into()])],
-        body: Some(body),
+        body: Some(error_body(e.status, &e.message, st.request_id)),
     };
+    st.backend_body = false;
 }
 
-fn guid_text(g: u128) -> String {
+/// A request id as a GUID's text (`8-4-4-4-12` lower-case hex digits).
+pub fn guid_text(g: u128) -> String {
     let h = format!("{g:032x}");
     format!(
         "{}-{}-{}-{}-{}",
@@ -505,6 +507,7 @@ impl Driver<'_> {
                     Target::Response => {
                         st.response.body = Some(body);
                         st.answered = true;
+                        st.backend_body = false;
                     }
                 }
                 Flow::Continue
@@ -559,6 +562,7 @@ impl Driver<'_> {
                 st.reason = "OK".into();
                 st.response = HttpMessage::default();
                 st.answered = true;
+                st.backend_body = false;
                 frame.ctx = None;
                 match self.run_sync_in(steps, section, st, frame) {
                     Flow::Error(e, r) => Flow::Error(e, r),
@@ -583,6 +587,7 @@ impl Driver<'_> {
                     },
                     body: example,
                 };
+                st.backend_body = false;
                 Flow::Return
             }
             StepKind::CheckHeader {
@@ -820,6 +825,22 @@ impl Driver<'_> {
             .unwrap_or_default();
         let mut backend_path = st.url.path.clone();
         if st.backend_url.is_some()
+            && !st.url_rewritten
+            && let Some(prefix) = &st.api_prefix
+        {
+            // The gateway knows which part of the path matched the API (its path, version
+            // segment and `;rev=`).
+            if let Some(rest) = backend_path.strip_prefix(prefix.as_str())
+                && (rest.is_empty() || rest.starts_with('/'))
+            {
+                backend_path = if rest.is_empty() {
+                    "/".to_string()
+                } else {
+                    rest.to_string()
+                };
+            }
+        } else if st.backend_url.is_some()
+            && !st.url_rewritten
             && !suffix.is_empty()
             && let Some(rest) = backend_path.strip_prefix(&format!("/{suffix}"))
             && (rest.is_empty() || rest.starts_with('/'))
@@ -872,6 +893,9 @@ impl Driver<'_> {
                 } else {
                     r.reason
                 };
+                // A backend that streams leaves the body out; the response keeps it until a
+                // policy replaces the response.
+                st.backend_body = r.message.body.is_none();
                 st.response = r.message;
                 if fail_on_error == Some(true) && (400..600).contains(&st.status) {
                     return err(
@@ -1008,6 +1032,7 @@ fn rewrite(st: &mut RequestState, template: &str, copy: bool) {
         format!("/{path}")
     };
     st.url.query = params;
+    st.url_rewritten = true;
 }
 
 /// Runs a future to completion on this thread (tests and the command line; the gateway uses

@@ -252,6 +252,14 @@ pub struct RequestState {
     pub forwarded: Option<(String, String, HttpMessage)>,
     /// Whether a policy set the response's status or body (tells whether `on-error` answered).
     pub answered: bool,
+    /// Whether the response's body is the one the backend is streaming (the backend gave no
+    /// buffered body, and no policy has replaced it since).
+    pub backend_body: bool,
+    /// The start of the request path that matched the API (`/orders/v2` or
+    /// `/orders;rev=2`), when the gateway routed the call; the backend gets the rest.
+    pub api_prefix: Option<String>,
+    /// Whether `rewrite-uri` replaced the path: it is then relative to the backend's URL.
+    pub url_rewritten: bool,
 }
 
 impl RequestState {
@@ -282,6 +290,9 @@ impl RequestState {
             now: DateTime::utc_now(),
             forwarded: None,
             answered: false,
+            backend_body: false,
+            api_prefix: None,
+            url_rewritten: false,
         }
     }
 

@@ -1,0 +1,745 @@
+//! The server: accept loop (HTTP/1.1 and cleartext HTTP/2 on one port), the request path
+//! (route, key, pipeline, response), the admin listener, reload and graceful shutdown.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use arc_swap::ArcSwap;
+use bytes::Bytes;
+use futures_util::FutureExt as _;
+use http_body_util::{BodyExt, Either, Full, Limited};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use tokio::net::TcpListener;
+use turnpike_interp::Options as EvalOptions;
+use turnpike_interp::dotnet::datetime::DateTime;
+use turnpike_pipeline::{RequestState, Stored, error_body, guid_text};
+
+use crate::accesslog::{AccessLog, Entry, Logged};
+use crate::generation::{
+    ApiEntry, Generation, KeyIndex, LoadError, Scope, SubscriptionEntry, api_props,
+    operation_props, product_props, subscription_props,
+};
+use crate::keys::KeyStore;
+use crate::net::{Cidr, client_ip};
+use crate::routing::{RouteInput, percent_decode, route};
+use crate::upstream::{OutBody, Streamed, Upstream, UpstreamOptions, skip_header};
+
+/// How the gateway runs.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The artifact folder.
+    pub dir: PathBuf,
+    /// An APIOps overrides file.
+    pub overrides: Option<PathBuf>,
+    /// Where the key database lives.
+    pub data_dir: PathBuf,
+    /// Write the access log (to standard output unless `access_log_to` says otherwise).
+    pub access_log: bool,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<Cidr>,
+    /// The backend client.
+    pub upstream: UpstreamOptions,
+    /// Largest request body buffered for a policy that reads it.
+    pub max_request_body: usize,
+}
+
+impl Options {
+    /// Options for a folder, with the defaults.
+    pub fn new(dir: PathBuf, data_dir: PathBuf) -> Options {
+        Options {
+            dir,
+            overrides: None,
+            data_dir,
+            access_log: true,
+            trusted_proxies: Vec::new(),
+            upstream: UpstreamOptions::default(),
+            max_request_body: 4 * 1024 * 1024,
+        }
+    }
+}
+
+/// What a reload did.
+#[derive(Debug)]
+pub struct Reloaded {
+    /// API revisions served.
+    pub apis: usize,
+    /// Operations served.
+    pub operations: usize,
+    /// Warnings, rendered.
+    pub warnings: Vec<String>,
+}
+
+/// Everything requests share.
+#[derive(Debug)]
+pub struct Shared {
+    generation: ArcSwap<Generation>,
+    keys: ArcSwap<KeyIndex>,
+    store: Mutex<KeyStore>,
+    upstream: Upstream,
+    options: Options,
+    log: Option<AccessLog>,
+    /// Serializes reloads.
+    reloading: Mutex<()>,
+    request_seed: u128,
+    request_counter: AtomicU64,
+    /// Generations loaded so far (the first is 1).
+    pub loads: AtomicU64,
+}
+
+/// A running gateway's state; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Gateway {
+    shared: Arc<Shared>,
+}
+
+impl Gateway {
+    /// Loads the folder and the keys. The access log, when on, goes to `log_out`.
+    pub fn load(
+        options: Options,
+        log_out: Option<Box<dyn std::io::Write + Send>>,
+    ) -> Result<Gateway, LoadError> {
+        let store = KeyStore::open(&options.data_dir).map_err(|e| LoadError {
+            diagnostics: vec![format!("error: {e}")],
+            errors: 1,
+        })?;
+        let mut generation = Generation::load(&options.dir, options.overrides.as_deref(), &store)?;
+        let keys = std::mem::take(&mut generation.keys);
+        let mut seed = [0u8; 16];
+        getrandom::fill(&mut seed).map_err(|e| LoadError {
+            diagnostics: vec![format!("error: no random source: {e}")],
+            errors: 1,
+        })?;
+        let log = if options.access_log {
+            Some(AccessLog::spawn(
+                log_out.unwrap_or_else(|| Box::new(std::io::stdout())),
+            ))
+        } else {
+            None
+        };
+        Ok(Gateway {
+            shared: Arc::new(Shared {
+                generation: ArcSwap::from_pointee(generation),
+                keys: ArcSwap::from_pointee(keys),
+                store: Mutex::new(store),
+                upstream: Upstream::new(options.upstream.clone()),
+                options,
+                log,
+                reloading: Mutex::new(()),
+                request_seed: u128::from_le_bytes(seed),
+                request_counter: AtomicU64::new(0),
+                loads: AtomicU64::new(1),
+            }),
+        })
+    }
+
+    /// The generation serving now.
+    pub fn generation(&self) -> Arc<Generation> {
+        self.shared.generation.load_full()
+    }
+
+    /// The subscriptions and their keys now.
+    pub fn keys(&self) -> Arc<KeyIndex> {
+        self.shared.keys.load_full()
+    }
+
+    /// Recompiles the folder and swaps it in; on failure the old one keeps serving. Blocking:
+    /// call it off the request path.
+    pub fn reload(&self) -> Result<Reloaded, LoadError> {
+        let _one = self
+            .shared
+            .reloading
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let store = self
+            .shared
+            .store
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let o = &self.shared.options;
+        let mut generation = Generation::load(&o.dir, o.overrides.as_deref(), &store)?;
+        let keys = std::mem::take(&mut generation.keys);
+        let info = Reloaded {
+            apis: generation.apis.len(),
+            operations: generation.apis.iter().map(|a| a.operations.len()).sum(),
+            warnings: generation.warnings.clone(),
+        };
+        self.shared.keys.store(Arc::new(keys));
+        self.shared.generation.store(Arc::new(generation));
+        self.shared.loads.fetch_add(1, Ordering::Relaxed);
+        Ok(info)
+    }
+
+    /// Re-reads the keys from the database (after `turnpike keys` changed them).
+    pub fn refresh_keys(&self) -> Result<(), String> {
+        let store = self
+            .shared
+            .store
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let keys = self.shared.keys.load().refresh(&store)?;
+        self.shared.keys.store(Arc::new(keys));
+        Ok(())
+    }
+
+    /// The key database file.
+    pub fn key_db(&self) -> PathBuf {
+        self.shared.options.data_dir.join(crate::keys::DB_FILE)
+    }
+
+    /// The folder served.
+    pub fn dir(&self) -> PathBuf {
+        self.shared.options.dir.clone()
+    }
+
+    /// Serves calls on `listener` until `shutdown` resolves; then stops accepting and waits
+    /// (up to `grace`) for calls in flight.
+    pub async fn serve(
+        &self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()>,
+        grace: Duration,
+    ) {
+        let this = self.clone();
+        serve_with(listener, shutdown, grace, move |peer, req| {
+            let g = this.clone();
+            async move { Ok::<_, Infallible>(g.handle(peer, req).await) }
+        })
+        .await;
+    }
+
+    /// Serves the admin endpoints (`GET /health`, `POST /reload`).
+    pub async fn serve_admin(&self, listener: TcpListener, shutdown: impl Future<Output = ()>) {
+        let this = self.clone();
+        serve_with(
+            listener,
+            shutdown,
+            Duration::from_secs(5),
+            move |_peer, req| {
+                let g = this.clone();
+                async move { Ok::<_, Infallible>(g.admin(req).await) }
+            },
+        )
+        .await;
+    }
+
+    async fn admin(&self, req: Request<Incoming>) -> Response<Logged<OutBody>> {
+        let json = |status: StatusCode, v: serde_json::Value| {
+            let mut r = Response::new(Logged::new(
+                Either::Left(Full::new(Bytes::from(format!("{v}\n")))),
+                None,
+            ));
+            *r.status_mut() = status;
+            r.headers_mut().insert(
+                hyper::header::CONTENT_TYPE,
+                hyper::header::HeaderValue::from_static("application/json"),
+            );
+            r
+        };
+        match (req.method().as_str(), req.uri().path()) {
+            ("GET", "/health" | "/health/live" | "/health/ready") => {
+                let g = self.generation();
+                json(
+                    StatusCode::OK,
+                    serde_json::json!({
+                        "status": "ok",
+                        "apis": g.apis.len(),
+                        "generation": self.shared.loads.load(Ordering::Relaxed),
+                    }),
+                )
+            }
+            ("POST", "/reload") => {
+                let g = self.clone();
+                match tokio::task::spawn_blocking(move || g.reload()).await {
+                    Ok(Ok(r)) => json(
+                        StatusCode::OK,
+                        serde_json::json!({
+                            "reloaded": true,
+                            "apis": r.apis,
+                            "operations": r.operations,
+                            "warnings": r.warnings,
+                        }),
+                    ),
+                    Ok(Err(e)) => {
+                        note!("reload failed; the previous folder keeps serving\n{e}");
+                        json(
+                            StatusCode::UNPROCESSABLE_ENTITY,
+                            serde_json::json!({
+                                "reloaded": false,
+                                "errors": e.errors,
+                                "diagnostics": e.diagnostics,
+                            }),
+                        )
+                    }
+                    Err(_) => json(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        serde_json::json!({"reloaded": false, "errors": 1}),
+                    ),
+                }
+            }
+            (_, "/health" | "/health/live" | "/health/ready" | "/reload") => json(
+                StatusCode::METHOD_NOT_ALLOWED,
+                serde_json::json!({"statusCode": 405, "message": "Method not allowed"}),
+            ),
+            _ => json(
+                StatusCode::NOT_FOUND,
+                serde_json::json!({"statusCode": 404, "message": "Resource not found"}),
+            ),
+        }
+    }
+
+    /// One call, with a panic turned into APIM's 500 answer.
+    pub async fn handle(
+        &self,
+        peer: SocketAddr,
+        req: Request<Incoming>,
+    ) -> Response<Logged<OutBody>> {
+        let start = Instant::now();
+        let time = SystemTime::now();
+        let request_id = self.next_request_id();
+        let method = req.method().as_str().to_string();
+        let path = req.uri().path().to_string();
+        match AssertUnwindSafe(self.call(peer, req, request_id, start, time))
+            .catch_unwind()
+            .await
+        {
+            Ok(r) => r,
+            Err(_) => {
+                let entry = Entry {
+                    request_id: guid_text(request_id),
+                    method,
+                    path,
+                    client_ip: peer.ip().to_string(),
+                    status: 500,
+                    error_reason: "InternalError".into(),
+                    ..Entry::default()
+                };
+                self.error(
+                    500,
+                    "Internal server error",
+                    request_id,
+                    entry,
+                    start,
+                    time,
+                    &[],
+                )
+            }
+        }
+    }
+
+    fn next_request_id(&self) -> u128 {
+        let n = self.shared.request_counter.fetch_add(1, Ordering::Relaxed);
+        // Distinct per process run and per call; version-4-like bits do not matter here.
+        let mixed = u128::from(n).wrapping_mul(0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835);
+        self.shared.request_seed ^ mixed
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn error(
+        &self,
+        status: u16,
+        message: &str,
+        request_id: u128,
+        mut entry: Entry,
+        start: Instant,
+        time: SystemTime,
+        extra: &[(&str, String)],
+    ) -> Response<Logged<OutBody>> {
+        entry.status = status;
+        let body = error_body(i32::from(status), message, request_id);
+        let log = self.shared.log.clone().map(|l| (l, entry, start, time));
+        let mut r = Response::new(Logged::new(Either::Left(Full::new(Bytes::from(body))), log));
+        *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let h = r.headers_mut();
+        h.insert(
+            hyper::header::CONTENT_TYPE,
+            hyper::header::HeaderValue::from_static("application/json"),
+        );
+        for (k, v) in extra {
+            if let (Ok(k), Ok(v)) = (
+                hyper::header::HeaderName::from_bytes(k.as_bytes()),
+                hyper::header::HeaderValue::from_str(v),
+            ) {
+                h.append(k, v);
+            }
+        }
+        r
+    }
+
+    async fn call(
+        &self,
+        peer: SocketAddr,
+        req: Request<Incoming>,
+        request_id: u128,
+        start: Instant,
+        time: SystemTime,
+    ) -> Response<Logged<OutBody>> {
+        let generation = self.shared.generation.load_full();
+        let keys = self.shared.keys.load_full();
+        let (parts, body) = req.into_parts();
+        let method = parts.method.as_str().to_ascii_uppercase();
+        let path = parts.uri.path().to_string();
+        let query = parse_query(parts.uri.query().unwrap_or_default());
+        let header = |name: &str| -> Option<String> {
+            parts
+                .headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let ip = client_ip(
+            peer.ip(),
+            parts
+                .headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok()),
+            &self.shared.options.trusted_proxies,
+        );
+        let mut entry = Entry {
+            request_id: guid_text(request_id),
+            method: method.clone(),
+            path: path.clone(),
+            client_ip: ip.to_string(),
+            ..Entry::default()
+        };
+        let scheme = "http";
+        let input = RouteInput {
+            method: &method,
+            path: &path,
+            query: &query,
+            header: &header,
+            scheme,
+        };
+        let Ok(r) = route(&generation, &input) else {
+            entry.error_reason = "OperationNotFound".into();
+            return self.error(
+                404,
+                "Resource not found",
+                request_id,
+                entry,
+                start,
+                time,
+                &[],
+            );
+        };
+        let api = r.api;
+        let op = r.operation;
+        entry.api = api.id.clone();
+        entry.revision = api.revision;
+        entry.operation = op.id.clone();
+        let host = header("host")
+            .or_else(|| parts.uri.authority().map(|a| a.as_str().to_string()))
+            .unwrap_or_else(|| "localhost".into());
+
+        // The subscription key and the product context.
+        let key = header(&api.key_header).or_else(|| {
+            query
+                .iter()
+                .find(|(k, _)| k == &api.key_query)
+                .map(|(_, v)| v.clone())
+        });
+        let (product, subscription) = match authorize(api, &keys, key.as_deref()) {
+            Ok(x) => x,
+            Err(denied) => {
+                entry.error_reason = denied.reason().into();
+                let extra = match denied {
+                    Denied::Missing => vec![(
+                        "WWW-Authenticate",
+                        format!(
+                            "AzureApiManagementKey realm=\"{scheme}://{host}/{}\",name=\"{}\",type=\"header\"",
+                            api.path_text, api.key_header
+                        ),
+                    )],
+                    Denied::Invalid => Vec::new(),
+                };
+                return self.error(
+                    401,
+                    denied.message(),
+                    request_id,
+                    entry,
+                    start,
+                    time,
+                    &extra,
+                );
+            }
+        };
+        entry.product = product.clone().unwrap_or_default();
+        entry.subscription = subscription
+            .as_ref()
+            .map(|(s, _)| s.name.clone())
+            .unwrap_or_default();
+        let compiled = match &product {
+            Some(p) => op.in_product.get(p).unwrap_or(&op.pipeline),
+            None => &op.pipeline,
+        };
+
+        // The request state.
+        let full = match parts.uri.query() {
+            Some(q) => format!("{scheme}://{host}{path}?{q}"),
+            None => format!("{scheme}://{host}{path}"),
+        };
+        let mut st = RequestState::new(&method, &full);
+        st.request_id = request_id;
+        st.now = DateTime::utc_now();
+        st.ip = ip.to_string();
+        for (name, value) in &parts.headers {
+            let v = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            match st
+                .request
+                .headers
+                .iter_mut()
+                .find(|(n, _)| n == name.as_str())
+            {
+                Some(h) => h.1.push(v),
+                None => st
+                    .request
+                    .headers
+                    .push((name.as_str().to_string(), vec![v])),
+            }
+        }
+        st.matched = r.matched;
+        st.api_prefix = Some(api_prefix(&path, &r.rest));
+        st.backend_url = api.service_url.clone();
+        st.backends = generation.backends.clone();
+        st.api = Some(api_props(api));
+        st.operation = Some(operation_props(op));
+        if let Some(p) = product.as_ref().and_then(|p| generation.products.get(p)) {
+            st.product = Some(product_props(p));
+        }
+        if let Some((s, k)) = &subscription {
+            st.subscription = Some(subscription_props(s, k));
+        }
+        if let Some(ex) = &op.example {
+            st.set_variable("$mock-example", Stored::Str(ex.clone()));
+        }
+        let bytes_in = Arc::clone(&entry.bytes_in);
+        let streamed_request = if compiled.reads_request_body {
+            let limit = self.shared.options.max_request_body;
+            match Limited::new(body, limit).collect().await {
+                Ok(b) => {
+                    let b = b.to_bytes();
+                    bytes_in.store(b.len() as u64, Ordering::Relaxed);
+                    if !b.is_empty() {
+                        st.request.body = Some(String::from_utf8_lossy(&b).into_owned());
+                    }
+                    None
+                }
+                Err(e) => {
+                    let too_large = e
+                        .downcast_ref::<http_body_util::LengthLimitError>()
+                        .is_some();
+                    entry.error_reason = if too_large {
+                        "RequestEntityTooLarge".into()
+                    } else {
+                        "ClientConnectionFailure".into()
+                    };
+                    return if too_large {
+                        self.error(
+                            413,
+                            "Request entity too large",
+                            request_id,
+                            entry,
+                            start,
+                            time,
+                            &[],
+                        )
+                    } else {
+                        self.error(400, "Bad request", request_id, entry, start, time, &[])
+                    };
+                }
+            }
+        } else {
+            Some(Streamed::counted(body, bytes_in))
+        };
+
+        // The pipeline.
+        let call = crate::upstream::Call::new(
+            &self.shared.upstream,
+            streamed_request,
+            !compiled.reads_response_body,
+        );
+        let opts = EvalOptions {
+            now: st.now,
+            seed: request_id as u64,
+            ..EvalOptions::default()
+        };
+        turnpike_pipeline::run(&compiled.pipeline, &mut st, &call, &opts).await;
+
+        // The response.
+        let status = u16::try_from(st.status).unwrap_or(500);
+        entry.status = status;
+        if let Some(e) = &st.last_error {
+            entry.error_reason = e.reason.clone();
+        }
+        let body: OutBody = match (st.backend_body, call.take_response_body()) {
+            (true, Some(streamed)) => Either::Right(streamed),
+            _ => Either::Left(Full::new(Bytes::from(
+                st.response.body.take().unwrap_or_default(),
+            ))),
+        };
+        let log = self.shared.log.clone().map(|l| (l, entry, start, time));
+        let mut resp = Response::new(Logged::new(body, log));
+        *resp.status_mut() =
+            StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        if !st.reason.is_empty()
+            && resp.status().canonical_reason() != Some(st.reason.as_str())
+            && let Ok(r) = hyper::ext::ReasonPhrase::try_from(st.reason.clone())
+        {
+            resp.extensions_mut().insert(r);
+        }
+        let h = resp.headers_mut();
+        for (name, values) in &st.response.headers {
+            if skip_header(name) {
+                continue;
+            }
+            let Ok(n) = hyper::header::HeaderName::from_bytes(name.as_bytes()) else {
+                continue;
+            };
+            for v in values {
+                if let Ok(v) = hyper::header::HeaderValue::from_str(v) {
+                    h.append(n.clone(), v);
+                }
+            }
+        }
+        resp
+    }
+}
+
+/// The part of the request path that matched the API (path, version segment, `;rev=`).
+fn api_prefix(path: &str, rest: &str) -> String {
+    // `rest` is the tail of the path's segments; cut it off the path.
+    let trimmed = path.trim_end_matches('/');
+    let rest = rest.trim_end_matches('/');
+    if rest.is_empty() {
+        return trimmed.to_string();
+    }
+    // Compare on decoded-free raw text: `rest` was joined from raw segments.
+    match trimmed.len().checked_sub(rest.len()) {
+        Some(at) if trimmed.is_char_boundary(at) && trimmed[at..] == *rest => {
+            trimmed[..at].to_string()
+        }
+        _ => String::new(),
+    }
+}
+
+/// Why a key was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Denied {
+    Missing,
+    Invalid,
+}
+
+impl Denied {
+    fn message(self) -> &'static str {
+        match self {
+            Denied::Missing => {
+                "Access denied due to missing subscription key. Make sure to include subscription key when making requests to an API."
+            }
+            Denied::Invalid => {
+                "Access denied due to invalid subscription key. Make sure to provide a valid key for an active subscription."
+            }
+        }
+    }
+
+    fn reason(self) -> &'static str {
+        match self {
+            Denied::Missing => "SubscriptionKeyNotFound",
+            Denied::Invalid => "SubscriptionKeyInvalid",
+        }
+    }
+}
+
+type Authorized = (Option<String>, Option<(Arc<SubscriptionEntry>, String)>);
+
+/// The product context and subscription of a call to `api` with `key`, as APIM decides it.
+fn authorize(api: &ApiEntry, keys: &KeyIndex, key: Option<&str>) -> Result<Authorized, Denied> {
+    match key {
+        Some(k) => {
+            let s = keys.by_key.get(k).ok_or(Denied::Invalid)?;
+            if s.state != "active" {
+                return Err(Denied::Invalid);
+            }
+            let product = match &s.scope {
+                Scope::AllApis => None,
+                Scope::Api(id) if id == &api.id => None,
+                Scope::Product(p) if api.products.iter().any(|x| x == p) => Some(p.clone()),
+                _ => return Err(Denied::Invalid),
+            };
+            Ok((product, Some((Arc::clone(s), k.to_string()))))
+        }
+        None => {
+            if let Some(p) = &api.open_product {
+                Ok((Some(p.clone()), None))
+            } else if !api.subscription_required {
+                Ok((None, None))
+            } else {
+                Err(Denied::Missing)
+            }
+        }
+    }
+}
+
+/// Query parameters, decoded (`+` is a space).
+fn parse_query(q: &str) -> Vec<(String, String)> {
+    q.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (
+                percent_decode(&k.replace('+', " ")),
+                percent_decode(&v.replace('+', " ")),
+            )
+        })
+        .collect()
+}
+
+/// The accept loop shared by the gateway and the admin listener.
+async fn serve_with<F, Fut>(
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()>,
+    grace: Duration,
+    handler: F,
+) where
+    F: Fn(SocketAddr, Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<Response<Logged<OutBody>>, Infallible>> + Send + 'static,
+{
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let builder = auto::Builder::new(TokioExecutor::new());
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, peer) = match accepted {
+                    Ok(x) => x,
+                    Err(e) => {
+                        // Out of descriptors and the like: wait a little rather than spin.
+                        note!("accept failed: {e}");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let h = handler.clone();
+                let service = service_fn(move |req| h(peer, req));
+                let conn = builder.serve_connection(TokioIo::new(stream), service).into_owned();
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    let _ = conn.await;
+                });
+            }
+            () = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(grace, graceful.shutdown()).await;
+}

@@ -1,0 +1,324 @@
+//! The gateway's side of `forward-request`: a pooled HTTP client, a connection limit per
+//! backend, timeouts, and bodies streamed unless a policy reads them.
+
+use std::collections::HashMap;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body::{Body, Frame, SizeHint};
+use http_body_util::{BodyExt, Either, Full, Limited};
+use hyper::body::Incoming;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use turnpike_pipeline::state::HttpMessage;
+use turnpike_pipeline::{Backend, BackendError, BackendFuture, BackendRequest, BackendResponse};
+
+/// A body the gateway sends: buffered text, or a body streamed through.
+pub type OutBody = Either<Full<Bytes>, Streamed>;
+
+/// A streamed body, holding its backend's connection permit until it ends.
+#[derive(Debug)]
+pub struct Streamed {
+    inner: Incoming,
+    _permit: Option<OwnedSemaphorePermit>,
+    counter: Option<Arc<AtomicU64>>,
+}
+
+impl Streamed {
+    /// A caller's request body, its bytes counted into `counter`.
+    pub fn counted(inner: Incoming, counter: Arc<AtomicU64>) -> Streamed {
+        Streamed {
+            inner,
+            _permit: None,
+            counter: Some(counter),
+        }
+    }
+}
+
+impl Body for Streamed {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        if let (Poll::Ready(Some(Ok(frame))), Some(c)) = (&polled, &self.counter)
+            && let Some(d) = frame.data_ref()
+        {
+            c.fetch_add(d.len() as u64, Ordering::Relaxed);
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// Limits and timeouts of the client.
+#[derive(Clone, Debug)]
+pub struct UpstreamOptions {
+    /// Concurrent requests per backend (scheme, host and port).
+    pub connections_per_backend: usize,
+    /// Connect timeout.
+    pub connect_timeout: Duration,
+    /// Largest body buffered for a policy that reads it.
+    pub max_buffered_body: usize,
+}
+
+impl Default for UpstreamOptions {
+    fn default() -> Self {
+        UpstreamOptions {
+            connections_per_backend: 1024,
+            connect_timeout: Duration::from_secs(10),
+            max_buffered_body: 4 * 1024 * 1024,
+        }
+    }
+}
+
+/// The pooled client, shared by every request.
+#[derive(Debug)]
+pub struct Upstream {
+    client: Client<HttpConnector, OutBody>,
+    limits: Mutex<HashMap<String, Arc<Semaphore>>>,
+    options: UpstreamOptions,
+}
+
+/// Headers that belong to one connection and are never passed on.
+pub const HOP_BY_HOP: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
+
+/// Whether a header is one the gateway sets itself or never passes on.
+pub fn skip_header(name: &str) -> bool {
+    HOP_BY_HOP.iter().any(|h| name.eq_ignore_ascii_case(h))
+        || name.eq_ignore_ascii_case("content-length")
+        || name.eq_ignore_ascii_case("host")
+}
+
+impl Upstream {
+    /// A client with these options.
+    pub fn new(options: UpstreamOptions) -> Upstream {
+        let mut connector = HttpConnector::new();
+        connector.set_connect_timeout(Some(options.connect_timeout));
+        connector.set_nodelay(true);
+        let client = Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(Duration::from_secs(90))
+            .pool_max_idle_per_host(options.connections_per_backend)
+            .build(connector);
+        Upstream {
+            client,
+            limits: Mutex::new(HashMap::new()),
+            options,
+        }
+    }
+
+    /// The options.
+    pub fn options(&self) -> &UpstreamOptions {
+        &self.options
+    }
+
+    fn limit(&self, authority: &str) -> Arc<Semaphore> {
+        let mut map = self
+            .limits
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Arc::clone(
+            map.entry(authority.to_string())
+                .or_insert_with(|| Arc::new(Semaphore::new(self.options.connections_per_backend))),
+        )
+    }
+}
+
+/// One request's use of the client: the body to stream to the backend, and the backend's
+/// body kept for streaming to the caller.
+#[derive(Debug)]
+pub struct Call<'a> {
+    upstream: &'a Upstream,
+    request_body: Mutex<Option<Streamed>>,
+    response_body: Mutex<Option<Streamed>>,
+    stream_response: bool,
+}
+
+impl<'a> Call<'a> {
+    /// A call; `request_body` is the caller's body when no policy reads it, and
+    /// `stream_response` says that no policy reads the backend's body.
+    pub fn new(
+        upstream: &'a Upstream,
+        request_body: Option<Streamed>,
+        stream_response: bool,
+    ) -> Call<'a> {
+        Call {
+            upstream,
+            request_body: Mutex::new(request_body),
+            response_body: Mutex::new(None),
+            stream_response,
+        }
+    }
+
+    /// The backend's body, when it was streamed.
+    pub fn take_response_body(&self) -> Option<Streamed> {
+        self.response_body
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+    }
+
+    async fn send_inner(&self, req: BackendRequest) -> Result<BackendResponse, BackendError> {
+        let uri: hyper::Uri = req.url.parse().map_err(|e| {
+            BackendError::Connection(format!("invalid backend URL `{}`: {e}", req.url))
+        })?;
+        match uri.scheme_str() {
+            Some("http") => {}
+            Some(other) => {
+                return Err(BackendError::Connection(format!(
+                    "backend URL `{}` uses `{other}`; Turnpike forwards over http only so far",
+                    req.url
+                )));
+            }
+            None => {
+                return Err(BackendError::Connection(format!(
+                    "backend URL `{}` is not absolute",
+                    req.url
+                )));
+            }
+        }
+        let authority = uri
+            .authority()
+            .map(|a| a.as_str().to_string())
+            .unwrap_or_default();
+        let method = hyper::Method::from_bytes(req.method.as_bytes())
+            .map_err(|_| BackendError::Connection(format!("invalid method `{}`", req.method)))?;
+        let mut builder = hyper::Request::builder().method(method).uri(uri);
+        for (name, values) in &req.message.headers {
+            if skip_header(name) {
+                continue;
+            }
+            for v in values {
+                builder = builder.header(name.as_str(), v.as_str());
+            }
+        }
+        let body: OutBody = match req.message.body {
+            Some(text) => Either::Left(Full::new(Bytes::from(text))),
+            None => match self
+                .request_body
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take()
+            {
+                Some(streamed) => Either::Right(streamed),
+                None => Either::Left(Full::new(Bytes::new())),
+            },
+        };
+        let request = builder
+            .body(body)
+            .map_err(|e| BackendError::Connection(format!("invalid request: {e}")))?;
+        let timeout = Duration::from_secs_f64(req.timeout_secs.clamp(0.001, 86_400.0));
+        let permit = self
+            .upstream
+            .limit(&authority)
+            .acquire_owned()
+            .await
+            .map_err(|_| {
+                BackendError::Connection("the backend's connection limit closed".into())
+            })?;
+        let work = async {
+            let response = self
+                .upstream
+                .client
+                .request(request)
+                .await
+                .map_err(|e| BackendError::Connection(describe(&e)))?;
+            let (parts, incoming) = response.into_parts();
+            let mut headers: Vec<(String, Vec<String>)> = Vec::new();
+            for (name, value) in &parts.headers {
+                if HOP_BY_HOP.iter().any(|h| name.as_str() == *h) {
+                    continue;
+                }
+                let v = String::from_utf8_lossy(value.as_bytes()).into_owned();
+                match headers.iter_mut().find(|(n, _)| n == name.as_str()) {
+                    Some(h) => h.1.push(v),
+                    None => headers.push((name.as_str().to_string(), vec![v])),
+                }
+            }
+            let body = if self.stream_response {
+                // The permit goes with the body: the connection stays busy until it ends.
+                *self
+                    .response_body
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Streamed {
+                    inner: incoming,
+                    _permit: Some(permit),
+                    counter: None,
+                });
+                None
+            } else {
+                let limited = Limited::new(incoming, self.upstream.options.max_buffered_body);
+                let bytes = limited
+                    .collect()
+                    .await
+                    .map_err(|e| {
+                        BackendError::Connection(format!("reading the backend's body: {e}"))
+                    })?
+                    .to_bytes();
+                drop(permit);
+                Some(String::from_utf8_lossy(&bytes).into_owned())
+            };
+            // The backend's own reason phrase when it sent one.
+            let reason = parts
+                .extensions
+                .get::<hyper::ext::ReasonPhrase>()
+                .map(|r| String::from_utf8_lossy(r.as_bytes()).into_owned())
+                .or_else(|| parts.status.canonical_reason().map(str::to_string))
+                .unwrap_or_default();
+            Ok::<_, BackendError>((parts.status, reason, headers, body))
+        };
+        // The timeout covers the response's headers, and its body when it is buffered.
+        let (status, reason, headers, body) = tokio::time::timeout(timeout, work)
+            .await
+            .map_err(|_| BackendError::Timeout)??;
+        Ok(BackendResponse {
+            status: i32::from(status.as_u16()),
+            reason,
+            message: HttpMessage { headers, body },
+        })
+    }
+}
+
+fn describe(e: &hyper_util::client::legacy::Error) -> String {
+    use std::error::Error as _;
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(inner) = src {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        src = inner.source();
+    }
+    s
+}
+
+impl Backend for Call<'_> {
+    fn send(&self, req: BackendRequest) -> BackendFuture<'_> {
+        Box::pin(self.send_inner(req))
+    }
+}
