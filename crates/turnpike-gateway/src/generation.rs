@@ -23,6 +23,9 @@ pub struct Compiled {
     pub reads_request_body: bool,
     /// Some expression reads `context.Response.Body`: the backend's body is buffered.
     pub reads_response_body: bool,
+    /// The pipeline only forwards the request (no policy in any section but a plain
+    /// `forward-request`): the gateway proxies the call without building a request state.
+    pub passthrough: bool,
 }
 
 /// Versioning of an API in a version set.
@@ -517,7 +520,26 @@ fn analyse(pipeline: Pipeline) -> Compiled {
             visit_step(s, &mut visit);
         }
     }
+    use turnpike_pipeline::compile::StepKind as K;
+    let passthrough = pipeline.inbound.is_empty()
+        && pipeline.outbound.is_empty()
+        && pipeline.on_error.is_empty()
+        && match &pipeline.backend {
+            None => true,
+            Some(steps) => {
+                steps.len() == 1
+                    && matches!(
+                        steps[0].kind,
+                        K::BaseForward
+                            | K::Forward {
+                                timeout: None,
+                                fail_on_error: None
+                            }
+                    )
+            }
+        };
     Compiled {
+        passthrough,
         reads_request_body: text.contains("IRequest.Body"),
         reads_response_body: text.contains("IResponse.Body"),
         pipeline,

@@ -221,9 +221,9 @@ pub struct Route<'g> {
     pub operation: &'g OperationEntry,
     /// Template parameters.
     pub matched: Vec<(String, String)>,
-    /// The request path as the API sees it: API path, version segment and `;rev=` removed,
-    /// starting with `/`.
-    pub rest: String,
+    /// How many bytes of the request path matched the API (its path, version segment and
+    /// `;rev=`); the backend gets the rest.
+    pub prefix_len: usize,
 }
 
 /// Why routing failed.
@@ -300,12 +300,35 @@ pub fn route<'g>(g: &'g Generation, input: &RouteInput<'_>) -> Result<Route<'g>,
                 api,
                 operation,
                 matched,
-                rest: format!("/{}", rest.join("/")),
+                prefix_len: segments_len(input.path, rest_at),
             }),
             None => Err(NoRoute::NotFound),
         };
     }
     Err(NoRoute::NotFound)
+}
+
+/// The byte length of the first `n` non-empty segments of `path`, with their slashes.
+fn segments_len(path: &str, n: usize) -> usize {
+    if n == 0 {
+        return 0;
+    }
+    let mut seen = 0;
+    let mut in_segment = false;
+    for (i, b) in path.bytes().enumerate() {
+        if b == b'/' {
+            if in_segment {
+                seen += 1;
+                if seen == n {
+                    return i;
+                }
+            }
+            in_segment = false;
+        } else {
+            in_segment = true;
+        }
+    }
+    path.len()
 }
 
 /// Whether the request's segments start with the API path (whole segments; the last one may
@@ -382,6 +405,16 @@ mod tests {
         let lit = Template::parse("/orders/latest").matches(&segs, &[]);
         let par = Template::parse("/orders/{id}").matches(&segs, &[]);
         assert!(lit.expect("lit").1 > par.expect("par").1);
+    }
+
+    #[test]
+    fn prefix_lengths() {
+        assert_eq!(segments_len("/a/b/c", 0), 0);
+        assert_eq!(segments_len("/a/b/c", 1), 2);
+        assert_eq!(segments_len("/a/b/c", 2), 4);
+        assert_eq!(segments_len("/a/b", 2), 4);
+        assert_eq!(segments_len("//a//b/", 2), 5);
+        assert_eq!(segments_len("/a;rev=2/x", 1), 8);
     }
 
     #[test]

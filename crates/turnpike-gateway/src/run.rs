@@ -98,9 +98,6 @@ fn write_banner(
         ops,
         if ops == 1 { "" } else { "s" },
     ));
-    if let Ok(a) = listener.local_addr() {
-        text.push_str(&format!("turnpike: listening on http://{a}\n"));
-    }
     if let Some(Ok(a)) = admin.map(TcpListener::local_addr) {
         text.push_str(&format!(
             "turnpike: admin on http://{a} (GET /health, POST /reload)\n"
@@ -117,6 +114,10 @@ fn write_banner(
             "turnpike: subscription `{}` ({scope}, {}): key {}\n",
             s.name, s.state, s.keys.primary
         ));
+    }
+    // Last: a script waiting for the gateway reads up to this line.
+    if let Ok(a) = listener.local_addr() {
+        text.push_str(&format!("turnpike: listening on http://{a}\n"));
     }
     let _ = out.write_all(text.as_bytes());
     let _ = out.flush();

@@ -109,6 +109,33 @@ pub const HOP_BY_HOP: &[&str] = &[
     "upgrade",
 ];
 
+/// [`HOP_BY_HOP`] as header names, for removal without parsing.
+pub const HOP_BY_HOP_NAMES: [http::HeaderName; 8] = [
+    http::header::CONNECTION,
+    http::HeaderName::from_static("keep-alive"),
+    http::header::PROXY_AUTHENTICATE,
+    http::header::PROXY_AUTHORIZATION,
+    http::HeaderName::from_static("proxy-connection"),
+    http::header::TE,
+    http::header::TRAILER,
+    http::header::TRANSFER_ENCODING,
+];
+
+/// Removes the hop-by-hop headers (and `Upgrade`).
+pub fn remove_hop_by_hop(h: &mut http::HeaderMap) {
+    // One pass over the few headers there are, rather than a lookup per name.
+    let any = h
+        .keys()
+        .any(|k| k == http::header::UPGRADE || HOP_BY_HOP_NAMES.contains(k));
+    if !any {
+        return;
+    }
+    for name in &HOP_BY_HOP_NAMES {
+        h.remove(name);
+    }
+    h.remove(http::header::UPGRADE);
+}
+
 /// Whether a header is one the gateway sets itself or never passes on.
 pub fn skip_header(name: &str) -> bool {
     HOP_BY_HOP.iter().any(|h| name.eq_ignore_ascii_case(h))
@@ -123,6 +150,7 @@ impl Upstream {
         connector.set_connect_timeout(Some(options.connect_timeout));
         connector.set_nodelay(true);
         let client = Client::builder(TokioExecutor::new())
+            .http1_writev(false)
             .pool_idle_timeout(Duration::from_secs(90))
             .pool_max_idle_per_host(options.connections_per_backend)
             .build(connector);
@@ -143,10 +171,46 @@ impl Upstream {
             .limits
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(s) = map.get(authority) {
+            return Arc::clone(s);
+        }
         Arc::clone(
             map.entry(authority.to_string())
                 .or_insert_with(|| Arc::new(Semaphore::new(self.options.connections_per_backend))),
         )
+    }
+
+    /// Sends a request as it is (the pass-through path): the response's body is streamed and
+    /// holds the backend's permit until it ends. The timeout covers the response's headers.
+    pub async fn send_raw(
+        &self,
+        request: hyper::Request<OutBody>,
+        timeout: Duration,
+    ) -> Result<hyper::Response<Streamed>, BackendError> {
+        let authority = request
+            .uri()
+            .authority()
+            .map(http::uri::Authority::as_str)
+            .unwrap_or_default();
+        let permit = self
+            .limit(authority)
+            .acquire_owned()
+            .await
+            .map_err(|_| BackendError::Connection("the backend's connection limit closed".into()))?;
+        let response = tokio::time::timeout(timeout, self.client.request(request))
+            .await
+            .map_err(|_| BackendError::Timeout)?
+            .map_err(|e| BackendError::Connection(describe(&e)))?;
+        let (mut parts, incoming) = response.into_parts();
+        remove_hop_by_hop(&mut parts.headers);
+        Ok(hyper::Response::from_parts(
+            parts,
+            Streamed {
+                inner: incoming,
+                _permit: Some(permit),
+                counter: None,
+            },
+        ))
     }
 }
 
@@ -203,10 +267,9 @@ impl<'a> Call<'a> {
                 )));
             }
         }
-        let authority = uri
-            .authority()
-            .map(|a| a.as_str().to_string())
-            .unwrap_or_default();
+        let limit = self
+            .upstream
+            .limit(uri.authority().map_or("", http::uri::Authority::as_str));
         let method = hyper::Method::from_bytes(req.method.as_bytes())
             .map_err(|_| BackendError::Connection(format!("invalid method `{}`", req.method)))?;
         let mut builder = hyper::Request::builder().method(method).uri(uri);
@@ -234,9 +297,7 @@ impl<'a> Call<'a> {
             .body(body)
             .map_err(|e| BackendError::Connection(format!("invalid request: {e}")))?;
         let timeout = Duration::from_secs_f64(req.timeout_secs.clamp(0.001, 86_400.0));
-        let permit = self
-            .upstream
-            .limit(&authority)
+        let permit = limit
             .acquire_owned()
             .await
             .map_err(|_| {

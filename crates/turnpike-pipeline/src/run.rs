@@ -863,7 +863,9 @@ impl Driver<'_> {
             message: st.request.clone(),
             timeout_secs: timeout.map_or(300.0, |t| t as f64),
         };
-        st.forwarded = Some((st.method.clone(), url, st.request.clone()));
+        if st.record_forwarded {
+            st.forwarded = Some((st.method.clone(), url, st.request.clone()));
+        }
         let err = |reason: &str, message: String, status: i32| {
             Flow::Error(
                 LastError {

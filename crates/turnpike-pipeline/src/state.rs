@@ -248,8 +248,11 @@ pub struct RequestState {
     pub request_id: u128,
     /// The clock: `DateTime.UtcNow` and `context.Timestamp`.
     pub now: DateTime,
-    /// The request as the backend received it, once forwarded.
+    /// The request as the backend received it, once forwarded (when `record_forwarded`).
     pub forwarded: Option<(String, String, HttpMessage)>,
+    /// Whether to keep a copy of the forwarded request in `forwarded` (tests read it; the
+    /// gateway does not).
+    pub record_forwarded: bool,
     /// Whether a policy set the response's status or body (tells whether `on-error` answered).
     pub answered: bool,
     /// Whether the response's body is the one the backend is streaming (the backend gave no
@@ -289,6 +292,7 @@ impl RequestState {
             request_id: 0,
             now: DateTime::utc_now(),
             forwarded: None,
+            record_forwarded: true,
             answered: false,
             backend_body: false,
             api_prefix: None,
