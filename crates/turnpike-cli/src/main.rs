@@ -9,6 +9,11 @@ use turnpike_diagnostics::{render_human, render_json, render_sarif, summary_line
 
 mod serve;
 
+/// The gateway allocates many small, short-lived values per call; mimalloc's thread-local
+/// free lists serve them faster than the system allocator (measured by the load script).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Turnpike: API management that speaks Azure API Management's policy language.
 #[derive(Parser, Debug)]
 #[command(name = "turnpike", version, about)]

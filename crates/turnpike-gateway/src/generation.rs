@@ -23,9 +23,28 @@ pub struct Compiled {
     pub reads_request_body: bool,
     /// Some expression reads `context.Response.Body`: the backend's body is buffered.
     pub reads_response_body: bool,
+    /// Which parts of the `context` model some expression reads (`IContext.Api`, ...); the
+    /// gateway builds only those. `operation` is also set when `rewrite-uri` needs the
+    /// operation's template.
+    pub reads: ContextReads,
+    /// Some `set-backend-service` names a backend by id.
+    pub uses_backend_ids: bool,
     /// The pipeline only forwards the request (no policy in any section but a plain
     /// `forward-request`): the gateway proxies the call without building a request state.
     pub passthrough: bool,
+}
+
+/// Parts of the `context` model a pipeline reads.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ContextReads {
+    /// `context.Api`
+    pub api: bool,
+    /// `context.Operation` (or `rewrite-uri` is used)
+    pub operation: bool,
+    /// `context.Product`
+    pub product: bool,
+    /// `context.Subscription`
+    pub subscription: bool,
 }
 
 /// Versioning of an API in a version set.
@@ -538,11 +557,57 @@ fn analyse(pipeline: Pipeline) -> Compiled {
                     )
             }
         };
+    let mut rewrites = false;
+    let mut backend_ids = false;
+    let mut flags = |s: &Step| match &s.kind {
+        K::RewriteUri { .. } => rewrites = true,
+        K::SetBackend {
+            backend_id: Some(_),
+            ..
+        } => backend_ids = true,
+        _ => {}
+    };
+    for steps in [
+        Some(&pipeline.inbound),
+        pipeline.backend.as_ref(),
+        Some(&pipeline.outbound),
+        Some(&pipeline.on_error),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        walk_steps(steps, &mut flags);
+    }
     Compiled {
         passthrough,
+        reads: ContextReads {
+            api: text.contains("IContext.Api"),
+            operation: rewrites || text.contains("IContext.Operation"),
+            product: text.contains("IContext.Product"),
+            subscription: text.contains("IContext.Subscription"),
+        },
+        uses_backend_ids: backend_ids,
         reads_request_body: text.contains("IRequest.Body"),
         reads_response_body: text.contains("IResponse.Body"),
         pipeline,
+    }
+}
+
+/// Calls `f` on every step, branches included.
+fn walk_steps(steps: &[Step], f: &mut dyn FnMut(&Step)) {
+    use turnpike_pipeline::compile::StepKind as K;
+    for s in steps {
+        f(s);
+        match &s.kind {
+            K::Choose { whens, otherwise } => {
+                for (_, b) in whens {
+                    walk_steps(b, f);
+                }
+                walk_steps(otherwise, f);
+            }
+            K::ReturnResponse { steps, .. } => walk_steps(steps, f),
+            _ => {}
+        }
     }
 }
 

@@ -413,7 +413,7 @@ mod tests {
         assert_eq!(segments_len("/a/b/c", 1), 2);
         assert_eq!(segments_len("/a/b/c", 2), 4);
         assert_eq!(segments_len("/a/b", 2), 4);
-        assert_eq!(segments_len("//a//b/", 2), 5);
+        assert_eq!(segments_len("//a//b/", 2), 6);
         assert_eq!(segments_len("/a;rev=2/x", 1), 8);
     }
 

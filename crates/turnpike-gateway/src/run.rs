@@ -73,6 +73,7 @@ pub fn run(options: RunOptions, banner: &mut dyn Write) -> Result<(), String> {
         gateway
             .serve(listener, stopped(stop_rx), options.grace)
             .await;
+        gateway.flush_log();
         note!("stopped");
         Ok(())
     })

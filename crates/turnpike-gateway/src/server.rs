@@ -22,7 +22,7 @@ use hyper_util::server::conn::auto;
 use tokio::net::TcpListener;
 use turnpike_interp::Options as EvalOptions;
 use turnpike_interp::dotnet::datetime::DateTime;
-use turnpike_pipeline::{RequestState, Stored, error_body, guid_text};
+use turnpike_pipeline::{RequestState, Stored, error_body};
 
 use crate::accesslog::{AccessLog, Entry, Logged};
 use crate::generation::{
@@ -191,6 +191,16 @@ impl Gateway {
         Ok(())
     }
 
+    /// Writes out the access log's buffered lines (at shutdown).
+    pub fn flush_log(&self) {
+        if let Some(l) = &self.shared.log {
+            l.flush();
+            if l.dropped() > 0 {
+                note!("{} access-log lines were dropped: the log could not keep up", l.dropped());
+            }
+        }
+    }
+
     /// The key database file.
     pub fn key_db(&self) -> PathBuf {
         self.shared.options.data_dir.join(crate::keys::DB_FILE)
@@ -322,10 +332,10 @@ impl Gateway {
             Ok(r) => r,
             Err(_) => {
                 let entry = Entry {
-                    request_id: guid_text(request_id),
+                    request_id,
                     method,
                     path,
-                    client_ip: peer.ip().to_string(),
+                    client_ip: Some(peer.ip()),
                     status: 500,
                     error_reason: "InternalError".into(),
                     ..Entry::default()
@@ -415,10 +425,10 @@ impl Gateway {
         let logging = self.shared.log.is_some();
         let mut entry = if logging {
             Entry {
-                request_id: guid_text(request_id),
+                request_id,
                 method: method.to_string(),
                 path: path.to_string(),
-                client_ip: ip.to_string(),
+                client_ip: Some(ip),
                 ..Entry::default()
             }
         } else {
@@ -547,13 +557,25 @@ impl Gateway {
         st.api_prefix = Some(prefix);
         st.record_forwarded = false;
         st.backend_url = api.service_url.clone();
-        st.backends = generation.backends.clone();
-        st.api = Some(api_props(api));
-        st.operation = Some(operation_props(op));
-        if let Some(p) = product.as_ref().and_then(|p| generation.products.get(p)) {
+        // Only the parts of the context model the pipeline reads.
+        let reads = compiled.reads;
+        if compiled.uses_backend_ids {
+            st.backends = generation.backends.clone();
+        }
+        if reads.api {
+            st.api = Some(api_props(api));
+        }
+        if reads.operation {
+            st.operation = Some(operation_props(op));
+        }
+        if reads.product
+            && let Some(p) = product.as_ref().and_then(|p| generation.products.get(p))
+        {
             st.product = Some(product_props(p));
         }
-        if let Some((s, k)) = &subscription {
+        if reads.subscription
+            && let Some((s, k)) = &subscription
+        {
             st.subscription = Some(subscription_props(s, k));
         }
         if let Some(ex) = &op.example {

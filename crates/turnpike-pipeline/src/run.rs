@@ -223,7 +223,9 @@ fn is_async(step: &Step) -> bool {
     }
 }
 
-/// Whether a step may change what `context` shows.
+/// Whether a step may change what `context` shows in a way the frame does not follow.
+/// `set-variable` updates the frame in place; `choose` changes nothing itself (its branches'
+/// steps are judged one by one).
 fn changes_state(step: &Step) -> bool {
     !matches!(
         step.kind,
@@ -231,6 +233,8 @@ fn changes_state(step: &Step) -> bool {
             | StepKind::CheckHeader { .. }
             | StepKind::IpFilter { .. }
             | StepKind::SetBackend { .. }
+            | StepKind::SetVariable { .. }
+            | StepKind::Choose { .. }
     )
 }
 
@@ -409,6 +413,12 @@ impl Driver<'_> {
                     Val::Text(t) => Stored::Str(t.clone()),
                     Val::Expr(_) => Stored::from_value(&ev!(self.eval(value, st, frame))),
                 };
+                // The frame sees the stored value, as a new frame built from the state would.
+                if let Some(ctx) = &frame.ctx {
+                    ctx.variables
+                        .borrow_mut()
+                        .set(Value::str(name), v.to_value());
+                }
                 st.set_variable(name, v);
                 Flow::Continue
             }

@@ -351,7 +351,15 @@ impl RequestState {
             user: named(&self.user),
             request_id: self.request_id,
             timestamp: Some(self.now),
-            ..Context::default()
+            // Every field is written out: `..Context::default()` would build (and drop) the
+            // ones above a second time, on every frame.
+            variables: std::cell::RefCell::new(turnpike_interp::value::Dict::new(false)),
+            groups: Vec::new(),
+            deployment: Named::default(),
+            last_error: None,
+            elapsed: TimeSpan { ticks: 0 },
+            tracing: false,
+            traces: std::cell::RefCell::new(Vec::new()),
         };
         if let Some(e) = &self.last_error {
             ctx.last_error = Some(Named {
