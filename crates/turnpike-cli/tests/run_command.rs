@@ -20,23 +20,51 @@ fn temp(tag: &str) -> PathBuf {
     d
 }
 
+/// A running gateway, killed when the test ends, failed or not.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl std::ops::Deref for Running {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Running {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
 /// Starts `turnpike run` and reads its banner until the listen line.
-fn start(args: &[&str], data: &Path) -> (Child, String, Vec<String>) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_turnpike"))
-        .current_dir(repo())
-        .args(args)
-        .args(["--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(data)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+fn start(args: &[&str], data: &Path) -> (Running, String, Vec<String>) {
+    let mut child = Running(
+        Command::new(env!("CARGO_BIN_EXE_turnpike"))
+            .current_dir(repo())
+            .args(args)
+            .args(["--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
     let mut err = BufReader::new(child.stderr.take().unwrap());
     let mut banner = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(60);
     let addr = loop {
         let mut line = String::new();
-        assert!(err.read_line(&mut line).unwrap() > 0, "no banner: {banner:?}");
+        assert!(
+            err.read_line(&mut line).unwrap() > 0,
+            "no banner: {banner:?}"
+        );
         assert!(Instant::now() < deadline);
         banner.push(line.trim_end().to_string());
         if let Some(a) = line.trim().strip_prefix("turnpike: listening on http://") {
@@ -76,7 +104,7 @@ fn turnpike(args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
-fn sigterm(child: &Child) {
+fn sigterm(child: &Running) {
     let ok = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -101,12 +129,22 @@ fn quickstart_serves_and_keys_rotate() {
     assert!(body.contains("Hello, Ada!"), "{body}");
     let (status, body) = get(&addr, "/catalog/products/7", &[]);
     assert_eq!(status, 401, "{body}");
-    let (status, body) = get(&addr, "/catalog/products/7", &[("Ocp-Apim-Subscription-Key", &key)]);
+    let (status, body) = get(
+        &addr,
+        "/catalog/products/7",
+        &[("Ocp-Apim-Subscription-Key", &key)],
+    );
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("\"plan\": \"starter\""), "{body}");
 
     // The key is in the data folder, and the same at the next start.
-    let out = turnpike(&["keys", "show", "starter-demo", "--data-dir", data.to_str().unwrap()]);
+    let out = turnpike(&[
+        "keys",
+        "show",
+        "starter-demo",
+        "--data-dir",
+        data.to_str().unwrap(),
+    ]);
     assert!(out.status.success());
     let shown = String::from_utf8(out.stdout).unwrap();
     assert!(shown.contains(&format!("primary:   {key}")), "{shown}");
@@ -125,10 +163,18 @@ fn quickstart_serves_and_keys_rotate() {
         "--data-dir",
         data.to_str().unwrap(),
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let (status, _) = get(&addr, "/catalog/products/1", &[("Ocp-Apim-Subscription-Key", &key)]);
+        let (status, _) = get(
+            &addr,
+            "/catalog/products/1",
+            &[("Ocp-Apim-Subscription-Key", &key)],
+        );
         if status == 401 {
             break;
         }
@@ -147,7 +193,12 @@ fn quickstart_serves_and_keys_rotate() {
     let status = child.wait().unwrap();
     assert!(status.success(), "{status:?}");
     let mut log = String::new();
-    child.stdout.take().unwrap().read_to_string(&mut log).unwrap();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
     let lines: Vec<serde_json::Value> = log
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -167,10 +218,24 @@ fn quickstart_serves_and_keys_rotate() {
         data.to_str().unwrap(),
     ]);
     assert!(out.status.success());
-    assert!(String::from_utf8(out.stdout).unwrap().starts_with("secondary key of `starter-demo`: "));
-    let out = turnpike(&["keys", "show", "nobody", "--data-dir", data.to_str().unwrap()]);
+    assert!(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .starts_with("secondary key of `starter-demo`: ")
+    );
+    let out = turnpike(&[
+        "keys",
+        "show",
+        "nobody",
+        "--data-dir",
+        data.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8(out.stderr).unwrap().contains("no subscription `nobody`"));
+    assert!(
+        String::from_utf8(out.stderr)
+            .unwrap()
+            .contains("no subscription `nobody`")
+    );
     let _ = std::fs::remove_dir_all(&data);
 }
 
@@ -184,7 +249,11 @@ fn a_folder_that_does_not_load_is_refused_with_diagnostics() {
         r#"{"properties": {"path": "a", "subscriptionRequired": false}}"#,
     )
     .unwrap();
-    std::fs::write(folder.join("policy.xml"), "<policies><inbound><set-header</policies>").unwrap();
+    std::fs::write(
+        folder.join("policy.xml"),
+        "<policies><inbound><set-header</policies>",
+    )
+    .unwrap();
     let out = turnpike(&[
         "run",
         folder.to_str().unwrap(),
@@ -222,8 +291,10 @@ fn admin_listener_reports_health_and_reloads() {
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("\"status\":\"ok\""), "{body}");
     let mut s = TcpStream::connect(&admin_addr).unwrap();
-    s.write_all(b"POST /reload HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-        .unwrap();
+    s.write_all(
+        b"POST /reload HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+    )
+    .unwrap();
     let mut out = String::new();
     s.read_to_string(&mut out).unwrap();
     assert!(out.starts_with("HTTP/1.1 200"), "{out}");
@@ -233,7 +304,12 @@ fn admin_listener_reports_health_and_reloads() {
     sigterm(&child);
     assert!(child.wait().unwrap().success());
     let mut log = String::new();
-    child.stdout.take().unwrap().read_to_string(&mut log).unwrap();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
     assert_eq!(log, "", "the access log is off");
     let _ = std::fs::remove_dir_all(&data);
 }

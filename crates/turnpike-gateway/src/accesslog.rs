@@ -4,8 +4,8 @@
 
 use std::io::Write;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -278,14 +278,22 @@ mod tests {
 
     #[test]
     fn guid_matches_the_pipelines_activity_id() {
-        for g in [0u128, 1, u128::MAX, 0x0123_4567_89ab_cdef_fedc_ba98_7654_3210] {
+        for g in [
+            0u128,
+            1,
+            u128::MAX,
+            0x0123_4567_89ab_cdef_fedc_ba98_7654_3210,
+        ] {
             assert_eq!(Guid(g).to_string(), turnpike_pipeline::guid_text(g));
         }
     }
 
     #[test]
     fn json_strings_are_escaped() {
-        assert_eq!(Json("a\"b\\c\nd\u{1}é").to_string(), "\"a\\\"b\\\\c\\nd\\u0001é\"");
+        assert_eq!(
+            Json("a\"b\\c\nd\u{1}é").to_string(),
+            "\"a\\\"b\\\\c\\nd\\u0001é\""
+        );
         let v: serde_json::Value =
             serde_json::from_str(&Json("x\"\t\u{7}").to_string()).expect("valid JSON");
         assert_eq!(v, "x\"\t\u{7}");

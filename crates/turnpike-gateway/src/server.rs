@@ -196,7 +196,10 @@ impl Gateway {
         if let Some(l) = &self.shared.log {
             l.flush();
             if l.dropped() > 0 {
-                note!("{} access-log lines were dropped: the log could not keep up", l.dropped());
+                note!(
+                    "{} access-log lines were dropped: the log could not keep up",
+                    l.dropped()
+                );
             }
         }
     }
@@ -483,7 +486,9 @@ impl Gateway {
                         "WWW-Authenticate",
                         format!(
                             "AzureApiManagementKey realm=\"{scheme}://{}/{}\",name=\"{}\",type=\"header\"",
-                            host(), api.path_text, api.key_header
+                            host(),
+                            api.path_text,
+                            api.key_header
                         ),
                     )],
                     Denied::Invalid => Vec::new(),

@@ -192,11 +192,9 @@ impl Upstream {
             .authority()
             .map(http::uri::Authority::as_str)
             .unwrap_or_default();
-        let permit = self
-            .limit(authority)
-            .acquire_owned()
-            .await
-            .map_err(|_| BackendError::Connection("the backend's connection limit closed".into()))?;
+        let permit = self.limit(authority).acquire_owned().await.map_err(|_| {
+            BackendError::Connection("the backend's connection limit closed".into())
+        })?;
         let response = tokio::time::timeout(timeout, self.client.request(request))
             .await
             .map_err(|_| BackendError::Timeout)?
@@ -297,12 +295,9 @@ impl<'a> Call<'a> {
             .body(body)
             .map_err(|e| BackendError::Connection(format!("invalid request: {e}")))?;
         let timeout = Duration::from_secs_f64(req.timeout_secs.clamp(0.001, 86_400.0));
-        let permit = limit
-            .acquire_owned()
-            .await
-            .map_err(|_| {
-                BackendError::Connection("the backend's connection limit closed".into())
-            })?;
+        let permit = limit.acquire_owned().await.map_err(|_| {
+            BackendError::Connection("the backend's connection limit closed".into())
+        })?;
         let work = async {
             let response = self
                 .upstream
