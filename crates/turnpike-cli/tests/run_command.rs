@@ -313,3 +313,88 @@ fn admin_listener_reports_health_and_reloads() {
     assert_eq!(log, "", "the access log is off");
     let _ = std::fs::remove_dir_all(&data);
 }
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let t = to.join(e.file_name());
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &t);
+        } else {
+            std::fs::copy(e.path(), t).unwrap();
+        }
+    }
+}
+
+/// Waits until the greeting's answer contains `want`.
+fn wait_for_greeting(addr: &str, want: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, body) = get(addr, "/hello/greeting?name=Ada", &[]);
+        if status == 200 && body.contains(want) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never saw {want:?}; last answer {status}: {body}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Changes the greeting of the copied quickstart folder.
+fn change_greeting(folder: &Path, from: &str, to: &str) {
+    let p = folder.join("apis/hello/operations/get-greeting/policy.xml");
+    let text = std::fs::read_to_string(&p).unwrap();
+    assert!(text.contains(from), "{text}");
+    std::fs::write(&p, text.replace(from, to)).unwrap();
+}
+
+#[test]
+fn sighup_and_watch_reload_the_folder() {
+    let dir = temp("reload");
+    let folder = dir.join("site");
+    copy_dir(&repo().join("examples/quickstart"), &folder);
+    let data = dir.join("data");
+
+    // SIGHUP: the change is served only after the signal.
+    let (mut child, addr, _) = start(&["run", folder.to_str().unwrap(), "--no-access-log"], &data);
+    wait_for_greeting(&addr, "Hello, Ada!");
+    change_greeting(&folder, "Hello, ", "Howdy, ");
+    std::thread::sleep(Duration::from_millis(1200));
+    let (_, body) = get(&addr, "/hello/greeting?name=Ada", &[]);
+    assert!(
+        body.contains("Hello, Ada!"),
+        "reloaded without a signal: {body}"
+    );
+    let hup = Command::new("kill")
+        .args(["-HUP", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(hup.success());
+    wait_for_greeting(&addr, "Howdy, Ada!");
+    sigterm(&child);
+    assert!(child.wait().unwrap().success());
+
+    // --watch: a saved change is picked up by itself.
+    let (mut child, addr, _) = start(
+        &[
+            "run",
+            folder.to_str().unwrap(),
+            "--watch",
+            "--no-access-log",
+        ],
+        &data,
+    );
+    wait_for_greeting(&addr, "Howdy, Ada!");
+    change_greeting(&folder, "Howdy, ", "Ahoy, ");
+    wait_for_greeting(&addr, "Ahoy, Ada!");
+    // A change that breaks the folder keeps the last good one serving.
+    std::fs::write(folder.join("policy.xml"), "<policies><inbound><set-header").unwrap();
+    std::thread::sleep(Duration::from_millis(2000));
+    wait_for_greeting(&addr, "Ahoy, Ada!");
+    sigterm(&child);
+    assert!(child.wait().unwrap().success());
+    let _ = std::fs::remove_dir_all(&dir);
+}

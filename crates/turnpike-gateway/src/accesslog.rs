@@ -146,7 +146,8 @@ pub struct Entry {
     /// `LastError.Reason` when the call failed.
     pub error_reason: String,
     /// Bytes of the request body.
-    pub bytes_in: Arc<AtomicU64>,
+    /// (Counted only when the log is on.)
+    pub bytes_in: Option<Arc<AtomicU64>>,
 }
 
 /// A response body that counts its bytes and writes the log line when it ends or is dropped.
@@ -172,9 +173,9 @@ impl<B> Logged<B> {
             use std::fmt::Write as _;
             let latency = start.elapsed();
             let mut line = String::with_capacity(384);
-            let _ = write!(
+            let _ = writeln!(
                 line,
-                "{{\"time\":\"{}\",\"requestId\":\"{}\",\"method\":{},\"path\":{},\"clientIp\":\"{}\",\"api\":{},\"apiRevision\":{},\"operation\":{},\"product\":{},\"subscription\":{},\"status\":{},\"errorReason\":{},\"latencyMs\":{:.3},\"bytesIn\":{},\"bytesOut\":{}}}\n",
+                "{{\"time\":\"{}\",\"requestId\":\"{}\",\"method\":{},\"path\":{},\"clientIp\":\"{}\",\"api\":{},\"apiRevision\":{},\"operation\":{},\"product\":{},\"subscription\":{},\"status\":{},\"errorReason\":{},\"latencyMs\":{:.3},\"bytesIn\":{},\"bytesOut\":{}}}",
                 crate::time::Rfc3339(time),
                 Guid(e.request_id),
                 Json(&e.method),
@@ -188,7 +189,7 @@ impl<B> Logged<B> {
                 e.status,
                 Json(&e.error_reason),
                 latency.as_secs_f64() * 1000.0,
-                e.bytes_in.load(Ordering::Relaxed),
+                e.bytes_in.map_or(0, |b| b.load(Ordering::Relaxed)),
                 self.bytes_out,
             );
             log.send(line.as_bytes());

@@ -116,6 +116,8 @@ pub struct ApiEntry {
     pub open_product: Option<String>,
     /// Operations in specification order.
     pub operations: Vec<OperationEntry>,
+    /// The connection limit of the service URL's backend, looked up once.
+    pub service_limit: std::sync::OnceLock<Arc<tokio::sync::Semaphore>>,
 }
 
 /// A product, as the gateway needs it.
@@ -514,6 +516,7 @@ fn compile_api(
         products,
         open_product,
         operations,
+        service_limit: std::sync::OnceLock::new(),
     })
 }
 

@@ -432,6 +432,7 @@ impl Gateway {
                 method: method.to_string(),
                 path: path.to_string(),
                 client_ip: Some(ip),
+                bytes_in: Some(Arc::new(AtomicU64::new(0))),
                 ..Entry::default()
             }
         } else {
@@ -528,8 +529,16 @@ impl Gateway {
                 target.push('?');
                 target.push_str(q);
             }
+            let limit = Arc::clone(api.service_limit.get_or_init(|| {
+                let authority = base
+                    .parse::<hyper::Uri>()
+                    .ok()
+                    .and_then(|u| u.authority().map(|a| a.as_str().to_string()))
+                    .unwrap_or_default();
+                self.shared.upstream.limit(&authority)
+            }));
             return self
-                .pass_through(parts, body, &target, entry, request_id, start, time)
+                .pass_through(parts, body, &target, limit, entry, request_id, start, time)
                 .await;
         }
 
@@ -586,13 +595,15 @@ impl Gateway {
         if let Some(ex) = &op.example {
             st.set_variable("$mock-example", Stored::Str(ex.clone()));
         }
-        let bytes_in = Arc::clone(&entry.bytes_in);
+        let bytes_in = entry.bytes_in.clone();
         let streamed_request = if compiled.reads_request_body {
             let limit = self.shared.options.max_request_body;
             match Limited::new(body, limit).collect().await {
                 Ok(b) => {
                     let b = b.to_bytes();
-                    bytes_in.store(b.len() as u64, Ordering::Relaxed);
+                    if let Some(c) = &bytes_in {
+                        c.store(b.len() as u64, Ordering::Relaxed);
+                    }
                     if !b.is_empty() {
                         st.request.body = Some(String::from_utf8_lossy(&b).into_owned());
                     }
@@ -689,6 +700,7 @@ impl Gateway {
         mut parts: http::request::Parts,
         body: Incoming,
         target: &str,
+        limit: Arc<tokio::sync::Semaphore>,
         mut entry: Entry,
         request_id: u128,
         start: Instant,
@@ -709,12 +721,12 @@ impl Gateway {
         parts.headers.remove(hyper::header::HOST);
         parts.uri = uri;
         parts.version = hyper::Version::HTTP_11;
-        let counted = Streamed::counted(body, Arc::clone(&entry.bytes_in));
+        let counted = Streamed::counted(body, entry.bytes_in.clone());
         let request = Request::from_parts(parts, Either::Right(counted));
         match self
             .shared
             .upstream
-            .send_raw(request, Duration::from_secs(300))
+            .send_raw(request, limit, Duration::from_secs(300))
             .await
         {
             Ok(resp) => {

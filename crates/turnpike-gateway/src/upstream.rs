@@ -31,12 +31,12 @@ pub struct Streamed {
 }
 
 impl Streamed {
-    /// A caller's request body, its bytes counted into `counter`.
-    pub fn counted(inner: Incoming, counter: Arc<AtomicU64>) -> Streamed {
+    /// A caller's request body, its bytes counted into `counter` when there is one.
+    pub fn counted(inner: Incoming, counter: Option<Arc<AtomicU64>>) -> Streamed {
         Streamed {
             inner,
             _permit: None,
-            counter: Some(counter),
+            counter,
         }
     }
 }
@@ -166,7 +166,8 @@ impl Upstream {
         &self.options
     }
 
-    fn limit(&self, authority: &str) -> Arc<Semaphore> {
+    /// The semaphore that limits calls in flight to one backend (`host:port`).
+    pub fn limit(&self, authority: &str) -> Arc<Semaphore> {
         let mut map = self
             .limits
             .lock()
@@ -185,14 +186,10 @@ impl Upstream {
     pub async fn send_raw(
         &self,
         request: hyper::Request<OutBody>,
+        limit: Arc<Semaphore>,
         timeout: Duration,
     ) -> Result<hyper::Response<Streamed>, BackendError> {
-        let authority = request
-            .uri()
-            .authority()
-            .map(http::uri::Authority::as_str)
-            .unwrap_or_default();
-        let permit = self.limit(authority).acquire_owned().await.map_err(|_| {
+        let permit = limit.acquire_owned().await.map_err(|_| {
             BackendError::Connection("the backend's connection limit closed".into())
         })?;
         let response = tokio::time::timeout(timeout, self.client.request(request))

@@ -52,48 +52,58 @@ fn temp_dir(tag: &str) -> PathBuf {
 async fn start_backend() -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
+    // Calls in flight right now; each answer says how many there were when it arrived.
+    let inflight = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     tokio::spawn(async move {
         loop {
             let Ok((stream, _)) = listener.accept().await else {
                 continue;
             };
+            let inflight = Arc::clone(&inflight);
             tokio::spawn(async move {
-                let service = service_fn(|req: Request<Incoming>| async move {
-                    let (parts, body) = req.into_parts();
-                    let body = body.collect().await.unwrap().to_bytes();
-                    let query = parts.uri.query().unwrap_or_default().to_string();
-                    let param = |k: &str| {
-                        query
-                            .split('&')
-                            .find_map(|p| p.strip_prefix(&format!("{k}=")))
-                            .and_then(|v| v.parse::<u64>().ok())
-                    };
-                    if let Some(ms) = param("sleep") {
-                        tokio::time::sleep(Duration::from_millis(ms)).await;
-                    }
-                    let mut headers = serde_json::Map::new();
-                    for (k, v) in &parts.headers {
-                        headers.insert(
-                            k.as_str().to_string(),
-                            Value::String(v.to_str().unwrap_or_default().to_string()),
+                let service = service_fn(move |req: Request<Incoming>| {
+                    let inflight = Arc::clone(&inflight);
+                    async move {
+                        let now = inflight.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+                        let (parts, body) = req.into_parts();
+                        let body = body.collect().await.unwrap().to_bytes();
+                        let query = parts.uri.query().unwrap_or_default().to_string();
+                        let param = |k: &str| {
+                            query
+                                .split('&')
+                                .find_map(|p| p.strip_prefix(&format!("{k}=")))
+                                .and_then(|v| v.parse::<u64>().ok())
+                        };
+                        if let Some(ms) = param("sleep") {
+                            tokio::time::sleep(Duration::from_millis(ms)).await;
+                        }
+                        inflight.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+                        let mut headers = serde_json::Map::new();
+                        for (k, v) in &parts.headers {
+                            headers.insert(
+                                k.as_str().to_string(),
+                                Value::String(v.to_str().unwrap_or_default().to_string()),
+                            );
+                        }
+                        let echo = serde_json::json!({
+                            "method": parts.method.as_str(),
+                            "path": parts.uri.path(),
+                            "query": query,
+                            "headers": headers,
+                            "bodyLength": body.len(),
+                            "bodyHead": String::from_utf8_lossy(&body[..body.len().min(64)]),
+                            "inflight": now,
+                        });
+                        let mut r = Response::new(Full::new(Bytes::from(echo.to_string())));
+                        *r.status_mut() =
+                            hyper::StatusCode::from_u16(param("status").unwrap_or(200) as u16)
+                                .unwrap();
+                        r.headers_mut().insert(
+                            "content-type",
+                            hyper::header::HeaderValue::from_static("application/json"),
                         );
+                        Ok::<_, Infallible>(r)
                     }
-                    let echo = serde_json::json!({
-                        "method": parts.method.as_str(),
-                        "path": parts.uri.path(),
-                        "query": query,
-                        "headers": headers,
-                        "bodyLength": body.len(),
-                        "bodyHead": String::from_utf8_lossy(&body[..body.len().min(64)]),
-                    });
-                    let mut r = Response::new(Full::new(Bytes::from(echo.to_string())));
-                    *r.status_mut() =
-                        hyper::StatusCode::from_u16(param("status").unwrap_or(200) as u16).unwrap();
-                    r.headers_mut().insert(
-                        "content-type",
-                        hyper::header::HeaderValue::from_static("application/json"),
-                    );
-                    Ok::<_, Infallible>(r)
                 });
                 let _ = hyper::server::conn::http1::Builder::new()
                     .serve_connection(TokioIo::new(stream), service)
@@ -768,4 +778,50 @@ async fn keys_changed_in_the_database_reach_the_gateway() {
         .await;
     assert_eq!(r.status, 200);
     h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_per_backend_are_limited() {
+    async fn max_inflight(h: &Harness) -> u64 {
+        let calls = (0..4).map(|_| h.get("/echox/items?sleep=150", &[]));
+        let replies = futures_util::future::join_all(calls).await;
+        replies
+            .iter()
+            .map(|r| {
+                assert_eq!(r.status, 200, "{}", r.body);
+                r.json()["inflight"].as_u64().unwrap()
+            })
+            .max()
+            .unwrap()
+    }
+    let h = Harness::start().await;
+    assert!(
+        max_inflight(&h).await > 1,
+        "calls should overlap without a limit"
+    );
+    h.stop().await;
+    let h = Harness::start_with(Path::new(FIXTURE), |o| {
+        o.upstream.connections_per_backend = 1
+    })
+    .await;
+    assert_eq!(max_inflight(&h).await, 1);
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apis_turnpike_cannot_serve_are_left_out_with_a_warning() {
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/artifacts/wsdl-soap-api");
+    let dir = temp_dir("soap");
+    let gateway = Gateway::load(Options::new(folder, dir.join("data")), None).unwrap();
+    let g = gateway.generation();
+    // The SOAP API is left out with a warning; the OpenAPI one next to it is served.
+    let served: Vec<&str> = g.apis.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(served, ["orders"]);
+    assert_eq!(g.warnings.len(), 1, "{:?}", g.warnings);
+    assert!(
+        g.warnings[0].contains("API `calculator-soap` is not served"),
+        "{:?}",
+        g.warnings
+    );
+    let _ = std::fs::remove_dir_all(dir);
 }
