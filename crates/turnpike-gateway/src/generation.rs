@@ -9,7 +9,7 @@ use std::sync::Arc;
 use turnpike_config::ArtifactFolder;
 use turnpike_diagnostics::{Diagnostic, SourceMap, render_human};
 use turnpike_pipeline::{Pipeline, Step, Stored, Val};
-use turnpike_sema::effective::{Documents, effective_policy};
+use turnpike_sema::effective::{Documents, effective_policy, global_policy};
 
 use crate::keys::{KeyRow, KeyStore};
 use crate::routing::Template;
@@ -258,6 +258,8 @@ pub struct Generation {
     pub products: BTreeMap<String, ProductEntry>,
     /// Backends by id, with their URLs.
     pub backends: Vec<(String, String)>,
+    /// The global scope's policy alone: its `on-error` handles calls that match no operation.
+    pub global: Arc<Compiled>,
     /// Subscriptions and their keys.
     pub keys: KeyIndex,
     /// Warnings met while loading, rendered (APIs that cannot be served among them).
@@ -340,6 +342,12 @@ impl Generation {
             }
             apis.push(compile_api(&folder, &docs, &sources, api, &mut diags)?);
         }
+        let (global, global_diags) = global_policy(&folder, &docs, &sources);
+        diags.extend(global_diags);
+        let (global, d) =
+            turnpike_pipeline::compile_effective(&global, folder.global_policy.is_none());
+        diags.extend(d);
+        let global = Arc::new(analyse(global));
         let errors: Vec<Diagnostic> = diags.iter().filter(|d| d.is_error()).cloned().collect();
         if !errors.is_empty() {
             return Err(LoadError {
@@ -385,6 +393,7 @@ impl Generation {
                 .values()
                 .filter_map(|b| b.url.clone().map(|u| (b.name.clone(), u)))
                 .collect(),
+            global,
             keys,
             warnings,
         })

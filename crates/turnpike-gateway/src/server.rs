@@ -22,11 +22,11 @@ use hyper_util::server::conn::auto;
 use tokio::net::TcpListener;
 use turnpike_interp::Options as EvalOptions;
 use turnpike_interp::dotnet::datetime::DateTime;
-use turnpike_pipeline::{RequestState, Stored, error_body};
+use turnpike_pipeline::{LastError, RequestState, Stored, error_body};
 
 use crate::accesslog::{AccessLog, Entry, Logged};
 use crate::generation::{
-    ApiEntry, Generation, KeyIndex, LoadError, Scope, SubscriptionEntry, api_props,
+    ApiEntry, Compiled, Generation, KeyIndex, LoadError, Scope, SubscriptionEntry, api_props,
     operation_props, product_props, subscription_props,
 };
 use crate::keys::KeyStore;
@@ -438,7 +438,16 @@ impl Gateway {
         } else {
             Entry::default()
         };
+        let host = || {
+            header("host")
+                .or_else(|| parts.uri.authority().map(|a| a.as_str().to_string()))
+                .unwrap_or_else(|| "localhost".into())
+        };
         let scheme = "http";
+        let full_url = |host: String| match parts.uri.query() {
+            Some(q) => format!("{scheme}://{host}{path}?{q}"),
+            None => format!("{scheme}://{host}{path}"),
+        };
         let input = RouteInput {
             method,
             path,
@@ -448,15 +457,17 @@ impl Gateway {
         };
         let Ok(r) = route(&generation, &input) else {
             entry.error_reason = "OperationNotFound".into();
-            return self.error(
-                404,
-                "Resource not found",
-                request_id,
-                entry,
-                start,
-                time,
-                &[],
-            );
+            let st = base_state(method, &full_url(host()), &parts.headers, ip, request_id);
+            let error = LastError {
+                source: "configuration".into(),
+                reason: "OperationNotFound".into(),
+                message: "Unable to match incoming request to an operation.".into(),
+                section: "inbound".into(),
+                ..LastError::default()
+            };
+            return self
+                .builtin_error(&generation.global, st, error, 404, &[], entry, start, time)
+                .await;
         };
         let api = r.api;
         let op = r.operation;
@@ -465,11 +476,6 @@ impl Gateway {
             entry.revision = api.revision;
             entry.operation = op.id.clone();
         }
-        let host = || {
-            header("host")
-                .or_else(|| parts.uri.authority().map(|a| a.as_str().to_string()))
-                .unwrap_or_else(|| "localhost".into())
-        };
 
         // The subscription key and the product context.
         let key = header(&api.key_header).or_else(|| {
@@ -494,15 +500,20 @@ impl Gateway {
                     )],
                     Denied::Invalid => Vec::new(),
                 };
-                return self.error(
-                    401,
-                    denied.message(),
-                    request_id,
-                    entry,
-                    start,
-                    time,
-                    &extra,
-                );
+                let mut st = base_state(method, &full_url(host()), &parts.headers, ip, request_id);
+                st.api = Some(api_props(api));
+                st.operation = Some(operation_props(op));
+                st.matched = r.matched;
+                let error = LastError {
+                    source: "authorization".into(),
+                    reason: denied.reason().into(),
+                    message: denied.last_error_message().into(),
+                    section: "inbound".into(),
+                    ..LastError::default()
+                };
+                return self
+                    .builtin_error(&op.pipeline, st, error, 401, &extra, entry, start, time)
+                    .await;
             }
         };
         if logging {
@@ -543,30 +554,8 @@ impl Gateway {
         }
 
         // The request state.
-        let host = host();
-        let full = match parts.uri.query() {
-            Some(q) => format!("{scheme}://{host}{path}?{q}"),
-            None => format!("{scheme}://{host}{path}"),
-        };
-        let mut st = RequestState::new(&method.to_ascii_uppercase(), &full);
-        st.request_id = request_id;
-        st.now = DateTime::utc_now();
-        st.ip = ip.to_string();
-        for (name, value) in &parts.headers {
-            let v = String::from_utf8_lossy(value.as_bytes()).into_owned();
-            match st
-                .request
-                .headers
-                .iter_mut()
-                .find(|(n, _)| n == name.as_str())
-            {
-                Some(h) => h.1.push(v),
-                None => st
-                    .request
-                    .headers
-                    .push((name.as_str().to_string(), vec![v])),
-            }
-        }
+        let full = full_url(host());
+        let mut st = base_state(method, &full, &parts.headers, ip, request_id);
         st.matched = r.matched;
         st.api_prefix = Some(prefix);
         st.record_forwarded = false;
@@ -650,13 +639,26 @@ impl Gateway {
         };
         turnpike_pipeline::run(&compiled.pipeline, &mut st, &call, &opts).await;
 
-        // The response.
+        let streamed = call.take_response_body();
+        self.respond(&mut st, streamed, entry, start, time)
+    }
+
+    /// The answer a pipeline left in `st`; `streamed` is the backend's body when it was not
+    /// read.
+    fn respond(
+        &self,
+        st: &mut RequestState,
+        streamed: Option<Streamed>,
+        mut entry: Entry,
+        start: Instant,
+        time: SystemTime,
+    ) -> Response<Logged<OutBody>> {
         let status = u16::try_from(st.status).unwrap_or(500);
         entry.status = status;
         if let Some(e) = &st.last_error {
             entry.error_reason = e.reason.clone();
         }
-        let body: OutBody = match (st.backend_body, call.take_response_body()) {
+        let body: OutBody = match (st.backend_body, streamed) {
             (true, Some(streamed)) => Either::Right(streamed),
             _ => Either::Left(Full::new(Bytes::from(
                 st.response.body.take().unwrap_or_default(),
@@ -687,6 +689,60 @@ impl Gateway {
             }
         }
         resp
+    }
+
+    /// A built-in step failed (no operation, a refused key): the error goes through the
+    /// `on-error` of the scopes known so far, as APIM does; without one, the gateway's own
+    /// answer.
+    #[allow(clippy::too_many_arguments)]
+    async fn builtin_error(
+        &self,
+        on_error: &Compiled,
+        mut st: RequestState,
+        error: LastError,
+        status: u16,
+        extra: &[(&str, String)],
+        entry: Entry,
+        start: Instant,
+        time: SystemTime,
+    ) -> Response<Logged<OutBody>> {
+        let message = error.message.clone();
+        if on_error.pipeline.on_error.is_empty() {
+            return self.error(
+                status,
+                &public_message(&error.reason, &message),
+                st.request_id,
+                entry,
+                start,
+                time,
+                extra,
+            );
+        }
+        let call = crate::upstream::Call::new(&self.shared.upstream, None, false);
+        let opts = EvalOptions {
+            now: st.now,
+            seed: st.request_id as u64,
+            ..EvalOptions::default()
+        };
+        let public = public_message(&error.reason, &message).to_string();
+        turnpike_pipeline::run_on_error(
+            &on_error.pipeline,
+            &mut st,
+            &call,
+            &opts,
+            error,
+            i32::from(status),
+            &public,
+        )
+        .await;
+        if st.status == i32::from(status) {
+            for (k, v) in extra {
+                if st.response.get(k).is_none() {
+                    st.response.set(k, vec![v.clone()]);
+                }
+            }
+        }
+        self.respond(&mut st, None, entry, start, time)
     }
 }
 
@@ -766,6 +822,17 @@ impl Denied {
         }
     }
 
+    /// `context.LastError.Message` (APIM's error reference words the missing-key one slightly
+    /// differently from the body it sends).
+    fn last_error_message(self) -> &'static str {
+        match self {
+            Denied::Missing => {
+                "Access denied due to missing subscription key. Make sure to include subscription key when making requests to this API."
+            }
+            Denied::Invalid => self.message(),
+        }
+    }
+
     fn reason(self) -> &'static str {
         match self {
             Denied::Missing => "SubscriptionKeyNotFound",
@@ -802,6 +869,47 @@ fn authorize(api: &ApiEntry, keys: &KeyIndex, key: Option<&str>) -> Result<Autho
             }
         }
     }
+}
+
+/// The body message of a built-in step's error (`LastError.Reason`), as APIM sends it.
+fn public_message(reason: &str, message: &str) -> String {
+    match reason {
+        "OperationNotFound" => "Resource not found".into(),
+        "SubscriptionKeyNotFound" => Denied::Missing.message().into(),
+        "SubscriptionKeyInvalid" => Denied::Invalid.message().into(),
+        _ => message.into(),
+    }
+}
+
+/// A request state with what every call has: method, URL, headers, caller, id and clock.
+fn base_state(
+    method: &str,
+    url: &str,
+    headers: &hyper::HeaderMap,
+    ip: std::net::IpAddr,
+    request_id: u128,
+) -> RequestState {
+    let mut st = RequestState::new(&method.to_ascii_uppercase(), url);
+    st.request_id = request_id;
+    st.now = DateTime::utc_now();
+    st.ip = ip.to_string();
+    st.record_forwarded = false;
+    for (name, value) in headers {
+        let v = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        match st
+            .request
+            .headers
+            .iter_mut()
+            .find(|(n, _)| n == name.as_str())
+        {
+            Some(h) => h.1.push(v),
+            None => st
+                .request
+                .headers
+                .push((name.as_str().to_string(), vec![v])),
+        }
+    }
+    st
 }
 
 /// Query parameters, decoded (`+` is a space).

@@ -295,6 +295,9 @@ async fn apis_match_on_whole_segments() {
         assert_eq!(r.status, 404, "{path}: {}", r.body);
         assert_eq!(r.body, NOT_FOUND, "{path}");
         assert_eq!(r.header("content-type"), Some("application/json"));
+        // The global scope's on-error ran with LastError filled.
+        assert_eq!(r.header("x-error-reason"), Some("OperationNotFound"), "{path}");
+        assert_eq!(r.header("x-error-source"), Some("configuration"), "{path}");
     }
     // The method is part of the operation.
     let r = h.call("DELETE", "/echox/items", &[], "").await;
@@ -419,14 +422,16 @@ async fn subscription_keys() {
             h.addr
         )
     );
-    assert_eq!(r.header("x-error-reason"), None);
+    // The key check is a built-in step: its error goes through `on-error` (the global one
+    // stamps the reason and source), which here does not answer.
+    assert_eq!(r.header("x-error-reason"), Some("SubscriptionKeyNotFound"));
+    assert_eq!(r.header("x-error-source"), Some("authorization"));
     // Invalid, suspended, cancelled: 401 invalid.
     for key in ["no-such-key-000000", SUSPENDED, CANCELLED] {
-        let r = h
-            .get("/echo/items", &[("Ocp-Apim-Subscription-Key", key)])
-            .await;
+        let r = h.get("/echo/items", &[("Ocp-Apim-Subscription-Key", key)]).await;
         assert_eq!((r.status, r.body.as_str()), (401, INVALID_KEY), "{key}");
         assert_eq!(r.header("www-authenticate"), None);
+        assert_eq!(r.header("x-error-reason"), Some("SubscriptionKeyInvalid"));
     }
     // Scopes: an API-scoped key works for its API only; all-APIs works everywhere.
     ok(&h
@@ -824,4 +829,39 @@ async fn apis_turnpike_cannot_serve_are_left_out_with_a_warning() {
         g.warnings
     );
     let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_error_can_answer_for_built_in_steps() {
+    let folder = temp_dir("onerror");
+    copy_dir(Path::new(FIXTURE), &folder);
+    let policy = folder.join("policy.xml");
+    let text = std::fs::read_to_string(&policy).unwrap();
+    let custom = r#"<on-error>
+        <choose>
+            <when condition="@(context.LastError.Reason == &quot;OperationNotFound&quot;)">
+                <return-response>
+                    <set-status code="404" reason="Not Here" />
+                    <set-body>@("no route for " + context.Request.Url.Path)</set-body>
+                </return-response>
+            </when>
+            <when condition="@(context.LastError.Source == &quot;authorization&quot;)">
+                <return-response>
+                    <set-status code="403" reason="Forbidden" />
+                    <set-body>@(context.LastError.Reason + " on " + context.Api.Id + "/" + context.Operation.Id)</set-body>
+                </return-response>
+            </when>
+        </choose>"#;
+    std::fs::write(&policy, text.replacen("<on-error>", custom, 1)).unwrap();
+    let h = Harness::start_with(&folder, |_| {}).await;
+    let r = h.get("/nowhere/at/all", &[]).await;
+    assert_eq!((r.status, r.body.as_str()), (404, "no route for /nowhere/at/all"));
+    let r = h.get("/echo/items", &[]).await;
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (403, "SubscriptionKeyNotFound on echo/list-items")
+    );
+    assert_eq!(r.header("www-authenticate"), None);
+    h.stop().await;
+    let _ = std::fs::remove_dir_all(folder);
 }

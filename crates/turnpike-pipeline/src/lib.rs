@@ -14,6 +14,6 @@ pub mod state;
 pub use compile::{Pipeline, Section, Step, Val, compile_document, compile_effective};
 pub use run::{
     Backend, BackendError, BackendFuture, BackendRequest, BackendResponse, block_on, error_body,
-    guid_text, run,
+    guid_text, run, run_on_error,
 };
 pub use state::{LastError, RequestState, Stored};

@@ -99,12 +99,48 @@ pub async fn run(p: &Pipeline, st: &mut RequestState, backend: &dyn Backend, opt
         flow = d.steps(&p.outbound, Section::Outbound, st).await;
     }
     if let Flow::Error(err, response) = flow {
+        d.on_error(p, st, err, response).await;
+    }
+    if st.status == 0 {
+        st.status = 200;
+        st.reason = "OK".into();
+    }
+}
+
+/// Runs only `on-error`, for an error found before the pipeline ran (the gateway's built-in
+/// steps: no matching operation, a missing or invalid key). When `on-error` does not answer,
+/// the answer is `status` with APIM's body holding `message`, plus the headers `on-error` set.
+pub async fn run_on_error(
+    p: &Pipeline,
+    st: &mut RequestState,
+    backend: &dyn Backend,
+    opts: &Options,
+    error: LastError,
+    status: i32,
+    message: &str,
+) {
+    let d = Driver { backend, opts };
+    let response = ErrorResponse {
+        status,
+        message: message.to_string(),
+    };
+    d.on_error(p, st, error, response).await;
+}
+
+impl Driver<'_> {
+    async fn on_error(
+        &self,
+        p: &Pipeline,
+        st: &mut RequestState,
+        err: LastError,
+        response: ErrorResponse,
+    ) {
         st.last_error = Some(err);
         // `on-error` sees the response as it was (`context.Response.StatusCode` after a
         // backend error is the backend's status); whether it sets a status or body decides
         // who answers.
         st.answered = false;
-        let on_error = d.steps(&p.on_error, Section::OnError, st).await;
+        let on_error = self.steps(&p.on_error, Section::OnError, st).await;
         match on_error {
             Flow::Return => {}
             Flow::Error(e, _) => {
@@ -127,10 +163,6 @@ pub async fn run(p: &Pipeline, st: &mut RequestState, backend: &dyn Backend, opt
                 }
             }
         }
-    }
-    if st.status == 0 {
-        st.status = 200;
-        st.reason = "OK".into();
     }
 }
 

@@ -129,6 +129,27 @@ pub fn effective_policy(
         operation.to_string(),
         api_def.operation_policies.get(operation),
     ));
+    Ok(merge_chain(folder, docs, sources, &chain))
+}
+
+/// The global scope's policy alone, as it applies to a call that matched no operation (its
+/// `on-error` handles the gateway's `OperationNotFound`).
+pub fn global_policy(
+    folder: &ArtifactFolder,
+    docs: &Documents,
+    sources: &SourceMap,
+) -> (EffectivePolicy, Vec<Diagnostic>) {
+    let chain = [("global", String::new(), folder.global_policy.as_ref())];
+    merge_chain(folder, docs, sources, &chain)
+}
+
+/// Merges the policies of a chain of scopes, outermost first, through `<base/>`.
+fn merge_chain(
+    folder: &ArtifactFolder,
+    docs: &Documents,
+    sources: &SourceMap,
+    chain: &[(&'static str, String, Option<&PathBuf>)],
+) -> (EffectivePolicy, Vec<Diagnostic>) {
     let mut m = Merger {
         folder,
         docs,
@@ -138,7 +159,7 @@ pub fn effective_policy(
     let mut effective = EffectivePolicy::default();
     for section in Section::ALL {
         let mut inherited: Vec<Statement> = Vec::new();
-        for (scope, name, path) in &chain {
+        for (scope, name, path) in chain {
             let Some(root) = docs.root(*path) else {
                 continue;
             };
@@ -158,7 +179,7 @@ pub fn effective_policy(
         }
         effective.sections.insert(section, inherited);
     }
-    Ok((effective, m.diags))
+    (effective, m.diags)
 }
 
 struct Merger<'a> {
