@@ -243,7 +243,7 @@ impl<'a> Call<'a> {
             .take()
     }
 
-    async fn send_inner(&self, req: BackendRequest) -> Result<BackendResponse, BackendError> {
+    async fn send_inner(&self, req: BackendRequest<'_>) -> Result<BackendResponse, BackendError> {
         let uri: hyper::Uri = req.url.parse().map_err(|e| {
             BackendError::Connection(format!("invalid backend URL `{}`: {e}", req.url))
         })?;
@@ -276,8 +276,8 @@ impl<'a> Call<'a> {
                 builder = builder.header(name.as_str(), v.as_str());
             }
         }
-        let body: OutBody = match req.message.body {
-            Some(text) => Either::Left(Full::new(Bytes::from(text))),
+        let body: OutBody = match &req.message.body {
+            Some(text) => Either::Left(Full::new(Bytes::copy_from_slice(text.as_bytes()))),
             None => match self
                 .request_body
                 .lock()
@@ -371,7 +371,7 @@ fn describe(e: &hyper_util::client::legacy::Error) -> String {
 }
 
 impl Backend for Call<'_> {
-    fn send(&self, req: BackendRequest) -> BackendFuture<'_> {
+    fn send<'a>(&'a self, req: BackendRequest<'a>) -> BackendFuture<'a> {
         Box::pin(self.send_inner(req))
     }
 }

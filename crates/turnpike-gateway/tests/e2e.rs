@@ -296,7 +296,11 @@ async fn apis_match_on_whole_segments() {
         assert_eq!(r.body, NOT_FOUND, "{path}");
         assert_eq!(r.header("content-type"), Some("application/json"));
         // The global scope's on-error ran with LastError filled.
-        assert_eq!(r.header("x-error-reason"), Some("OperationNotFound"), "{path}");
+        assert_eq!(
+            r.header("x-error-reason"),
+            Some("OperationNotFound"),
+            "{path}"
+        );
         assert_eq!(r.header("x-error-source"), Some("configuration"), "{path}");
     }
     // The method is part of the operation.
@@ -428,7 +432,9 @@ async fn subscription_keys() {
     assert_eq!(r.header("x-error-source"), Some("authorization"));
     // Invalid, suspended, cancelled: 401 invalid.
     for key in ["no-such-key-000000", SUSPENDED, CANCELLED] {
-        let r = h.get("/echo/items", &[("Ocp-Apim-Subscription-Key", key)]).await;
+        let r = h
+            .get("/echo/items", &[("Ocp-Apim-Subscription-Key", key)])
+            .await;
         assert_eq!((r.status, r.body.as_str()), (401, INVALID_KEY), "{key}");
         assert_eq!(r.header("www-authenticate"), None);
         assert_eq!(r.header("x-error-reason"), Some("SubscriptionKeyInvalid"));
@@ -855,7 +861,10 @@ async fn on_error_can_answer_for_built_in_steps() {
     std::fs::write(&policy, text.replacen("<on-error>", custom, 1)).unwrap();
     let h = Harness::start_with(&folder, |_| {}).await;
     let r = h.get("/nowhere/at/all", &[]).await;
-    assert_eq!((r.status, r.body.as_str()), (404, "no route for /nowhere/at/all"));
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (404, "no route for /nowhere/at/all")
+    );
     let r = h.get("/echo/items", &[]).await;
     assert_eq!(
         (r.status, r.body.as_str()),

@@ -14,15 +14,16 @@ use turnpike_ir::ir::Body;
 use crate::compile::{Pipeline, Section, Step, StepKind, Target, Val};
 use crate::state::{HttpMessage, LastError, RequestState, Stored, TraceEntry};
 
-/// What the gateway (or a test) sends to a backend.
+/// What the gateway (or a test) sends to a backend. The message is borrowed from the request
+/// state: the pipeline still reads it after the call.
 #[derive(Clone, Debug, PartialEq)]
-pub struct BackendRequest {
+pub struct BackendRequest<'a> {
     /// Method.
     pub method: String,
     /// Absolute URL.
     pub url: String,
     /// Headers and body.
-    pub message: HttpMessage,
+    pub message: &'a HttpMessage,
     /// `forward-request`'s timeout in seconds.
     pub timeout_secs: f64,
 }
@@ -54,7 +55,7 @@ pub type BackendFuture<'a> =
 /// Something that answers `forward-request`: the gateway's HTTP client, or a test's mocks.
 pub trait Backend: Sync {
     /// Sends one request.
-    fn send(&self, req: BackendRequest) -> BackendFuture<'_>;
+    fn send<'a>(&'a self, req: BackendRequest<'a>) -> BackendFuture<'a>;
 }
 
 /// How a run of steps ended.
@@ -899,15 +900,15 @@ impl Driver<'_> {
             backend_path,
             st.url.query_string()
         );
+        if st.record_forwarded {
+            st.forwarded = Some((st.method.clone(), url.clone(), st.request.clone()));
+        }
         let req = BackendRequest {
             method: st.method.clone(),
-            url: url.clone(),
-            message: st.request.clone(),
+            url,
+            message: &st.request,
             timeout_secs: timeout.map_or(300.0, |t| t as f64),
         };
-        if st.record_forwarded {
-            st.forwarded = Some((st.method.clone(), url, st.request.clone()));
-        }
         let err = |reason: &str, message: String, status: i32| {
             Flow::Error(
                 LastError {
@@ -929,7 +930,8 @@ impl Driver<'_> {
                 },
             )
         };
-        match self.backend.send(req).await {
+        let sent = self.backend.send(req).await;
+        match sent {
             Ok(r) => {
                 st.status = r.status;
                 st.reason = if r.reason.is_empty() {

@@ -13,7 +13,7 @@ use turnpike_pipeline::state::{HttpMessage, RequestState};
 struct Ok200;
 
 impl Backend for Ok200 {
-    fn send(&self, _req: BackendRequest) -> BackendFuture<'_> {
+    fn send<'a>(&'a self, _req: BackendRequest<'a>) -> BackendFuture<'a> {
         Box::pin(async {
             Ok(BackendResponse {
                 status: 200,

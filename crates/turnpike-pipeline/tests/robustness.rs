@@ -14,7 +14,7 @@ use turnpike_pipeline::state::{HttpMessage, RequestState};
 struct Fixed(Result<BackendResponse, BackendError>);
 
 impl Backend for Fixed {
-    fn send(&self, _req: BackendRequest) -> BackendFuture<'_> {
+    fn send<'a>(&'a self, _req: BackendRequest<'a>) -> BackendFuture<'a> {
         let a = self.0.clone();
         Box::pin(async move { a })
     }

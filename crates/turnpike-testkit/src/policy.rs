@@ -21,7 +21,7 @@ struct MockBackend {
 }
 
 impl Backend for MockBackend {
-    fn send(&self, _req: BackendRequest) -> BackendFuture<'_> {
+    fn send<'a>(&'a self, _req: BackendRequest<'a>) -> BackendFuture<'a> {
         let a = self.answer.clone();
         Box::pin(async move { a })
     }
