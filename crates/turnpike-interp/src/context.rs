@@ -35,6 +35,17 @@ pub struct Url {
 }
 
 impl Url {
+    /// `https://localhost/`, without parsing (a default context is built often).
+    pub fn localhost() -> Url {
+        Url {
+            scheme: "https".into(),
+            host: "localhost".into(),
+            port: 443,
+            path: "/".into(),
+            query: Vec::new(),
+        }
+    }
+
     /// Parses an absolute URL.
     pub fn parse(text: &str) -> Url {
         let (scheme, rest) = text.split_once("://").unwrap_or(("https", text));
@@ -275,8 +286,8 @@ impl Default for Context {
             variables: std::cell::RefCell::new(Dict::new(false)),
             request: Message::default(),
             method: "GET".into(),
-            url: Url::parse("https://localhost/"),
-            original_url: Url::parse("https://localhost/"),
+            url: Url::localhost(),
+            original_url: Url::localhost(),
             ip_address: "127.0.0.1".into(),
             matched_parameters: Vec::new(),
             response: Message {
@@ -298,5 +309,20 @@ impl Default for Context {
             tracing: false,
             traces: std::cell::RefCell::new(Vec::new()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn localhost_is_what_parsing_gives() {
+        let a = Url::localhost();
+        let b = Url::parse("https://localhost/");
+        assert_eq!(
+            (a.scheme, a.host, a.port, a.path, a.query),
+            (b.scheme, b.host, b.port, b.path, b.query)
+        );
     }
 }
