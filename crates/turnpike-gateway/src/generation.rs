@@ -166,6 +166,11 @@ impl Scope {
         if t == "/apis" || t.ends_with("/apis") {
             return Scope::AllApis;
         }
+        // The service scope (the built-in all-access subscription): `/`, or a resource id
+        // that ends at the service.
+        if t.is_empty() || t.rsplit('/').nth(1) == Some("service") {
+            return Scope::AllApis;
+        }
         Scope::Unknown(s.to_string())
     }
 }
@@ -199,6 +204,28 @@ impl KeyIndex {
     /// subscriptions that have none and writing keys that an overrides file fixes.
     pub fn build(folder: &ArtifactFolder, store: &KeyStore) -> Result<KeyIndex, String> {
         let mut idx = KeyIndex::default();
+        // A key the overrides file fixes may still sit on the row of a subscription that left
+        // the folder (renamed, removed): that row gets new keys, so the load goes on.
+        let fixed: Vec<&str> = folder
+            .subscriptions
+            .values()
+            .flat_map(|s| [s.primary_key.as_deref(), s.secondary_key.as_deref()])
+            .flatten()
+            .collect();
+        if !fixed.is_empty() {
+            for row in store.all()? {
+                if !folder.subscriptions.contains_key(&row.name)
+                    && (fixed.contains(&row.primary.as_str())
+                        || fixed.contains(&row.secondary.as_str()))
+                {
+                    store.set(
+                        &row.name,
+                        Some(&crate::keys::new_key()?),
+                        Some(&crate::keys::new_key()?),
+                    )?;
+                }
+            }
+        }
         for s in folder.subscriptions.values() {
             let keys = if s.primary_key.is_some() || s.secondary_key.is_some() {
                 store.set(
@@ -339,6 +366,21 @@ impl Generation {
             if let Some(why) = unservable(api) {
                 warnings.push(format!("warning: API `{}` is not served: {why}", api.name));
                 continue;
+            }
+            if !api.protocols.is_empty()
+                && !api.protocols.iter().any(|p| p.eq_ignore_ascii_case("http"))
+            {
+                warnings.push(format!(
+                    "warning: API `{}` allows only {}: the gateway speaks cleartext HTTP, so it is reached only through a trusted proxy (`--trusted-proxy`) that terminates TLS and sends `X-Forwarded-Proto: https`",
+                    api.name,
+                    api.protocols.join(", ")
+                ));
+            }
+            if api.service_url.is_none() {
+                warnings.push(format!(
+                    "warning: API `{}` has no `serviceUrl`: a call that reaches `forward-request` without `set-backend-service` fails with `BackendConnectionFailure`",
+                    api.name
+                ));
             }
             apis.push(compile_api(&folder, &docs, &sources, api, &mut diags)?);
         }
@@ -796,5 +838,12 @@ mod tests {
             Scope::Product("p".into())
         );
         assert!(matches!(Scope::parse("/users/x"), Scope::Unknown(_)));
+        assert_eq!(Scope::parse("/"), Scope::AllApis);
+        assert_eq!(
+            Scope::parse(
+                "/subscriptions/x/resourceGroups/g/providers/Microsoft.ApiManagement/service/s"
+            ),
+            Scope::AllApis
+        );
     }
 }

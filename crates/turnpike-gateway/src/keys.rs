@@ -85,6 +85,14 @@ impl KeyStore {
         &self.path
     }
 
+    /// A number that changes whenever another connection commits a change to the database
+    /// (SQLite's `data_version`): how a running gateway notices `turnpike keys`.
+    pub fn data_version(&self) -> Result<i64, Error> {
+        self.conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))
+            .map_err(db_err)
+    }
+
     /// Every subscription's keys, by name.
     pub fn all(&self) -> Result<Vec<KeyRow>, Error> {
         let mut st = self

@@ -87,6 +87,11 @@ pub fn client_ip<'a>(
     found
 }
 
+/// Whether the peer is a trusted proxy (IPv4-mapped IPv6 addresses count as IPv4).
+pub fn is_trusted(peer: IpAddr, trusted: &[Cidr]) -> bool {
+    !trusted.is_empty() && trusted.iter().any(|c| c.contains(peer))
+}
+
 /// One `X-Forwarded-For` entry: an address, maybe with a port or in brackets.
 fn parse_hop(s: &str) -> Option<IpAddr> {
     if let Ok(ip) = s.parse() {

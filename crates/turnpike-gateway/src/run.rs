@@ -189,14 +189,20 @@ fn spawn_folder_watch(gateway: Gateway) {
     });
 }
 
-/// Polls the key database so that `turnpike keys` changes reach a running gateway.
+/// Polls the key database's change counter so that `turnpike keys` changes reach a running
+/// gateway (a file's size and time can miss a change; the counter cannot).
 fn spawn_key_watch(gateway: Gateway) {
     tokio::spawn(async move {
-        let db = gateway.key_db();
-        let mut seen = crate::watch::file_fingerprint(&db);
+        let version = |g: Gateway| async move {
+            tokio::task::spawn_blocking(move || g.keys_version())
+                .await
+                .ok()
+                .flatten()
+        };
+        let mut seen = version(gateway.clone()).await;
         loop {
             tokio::time::sleep(Duration::from_secs(1)).await;
-            let now = crate::watch::file_fingerprint(&db);
+            let now = version(gateway.clone()).await;
             if now != seen {
                 seen = now;
                 let g = gateway.clone();

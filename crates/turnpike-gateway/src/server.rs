@@ -82,8 +82,9 @@ pub struct Reloaded {
 /// Everything requests share.
 #[derive(Debug)]
 pub struct Shared {
-    generation: ArcSwap<Generation>,
-    keys: ArcSwap<KeyIndex>,
+    /// The folder and the keys serving now, swapped together so that a call never pairs
+    /// one generation's routes with another's keys.
+    live: ArcSwap<Live>,
     store: Mutex<KeyStore>,
     upstream: Upstream,
     options: Options,
@@ -94,6 +95,13 @@ pub struct Shared {
     request_counter: AtomicU64,
     /// Generations loaded so far (the first is 1).
     pub loads: AtomicU64,
+}
+
+/// One generation with its keys.
+#[derive(Debug)]
+struct Live {
+    generation: Arc<Generation>,
+    keys: Arc<KeyIndex>,
 }
 
 /// A running gateway's state; cheap to clone.
@@ -128,8 +136,10 @@ impl Gateway {
         };
         Ok(Gateway {
             shared: Arc::new(Shared {
-                generation: ArcSwap::from_pointee(generation),
-                keys: ArcSwap::from_pointee(keys),
+                live: ArcSwap::from_pointee(Live {
+                    generation: Arc::new(generation),
+                    keys: Arc::new(keys),
+                }),
                 store: Mutex::new(store),
                 upstream: Upstream::new(options.upstream.clone()),
                 options,
@@ -144,12 +154,12 @@ impl Gateway {
 
     /// The generation serving now.
     pub fn generation(&self) -> Arc<Generation> {
-        self.shared.generation.load_full()
+        Arc::clone(&self.shared.live.load().generation)
     }
 
     /// The subscriptions and their keys now.
     pub fn keys(&self) -> Arc<KeyIndex> {
-        self.shared.keys.load_full()
+        Arc::clone(&self.shared.live.load().keys)
     }
 
     /// Recompiles the folder and swaps it in; on failure the old one keeps serving. Blocking:
@@ -173,22 +183,45 @@ impl Gateway {
             operations: generation.apis.iter().map(|a| a.operations.len()).sum(),
             warnings: generation.warnings.clone(),
         };
-        self.shared.keys.store(Arc::new(keys));
-        self.shared.generation.store(Arc::new(generation));
+        self.shared.live.store(Arc::new(Live {
+            generation: Arc::new(generation),
+            keys: Arc::new(keys),
+        }));
         self.shared.loads.fetch_add(1, Ordering::Relaxed);
         Ok(info)
     }
 
     /// Re-reads the keys from the database (after `turnpike keys` changed them).
     pub fn refresh_keys(&self) -> Result<(), String> {
+        // Under the reload lock (taken first, as `reload` does), so that a reload and a
+        // refresh never overwrite each other.
+        let _one = self
+            .shared
+            .reloading
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let store = self
             .shared
             .store
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let keys = self.shared.keys.load().refresh(&store)?;
-        self.shared.keys.store(Arc::new(keys));
+        let live = self.shared.live.load_full();
+        let keys = live.keys.refresh(&store)?;
+        self.shared.live.store(Arc::new(Live {
+            generation: Arc::clone(&live.generation),
+            keys: Arc::new(keys),
+        }));
         Ok(())
+    }
+
+    /// The key database's change counter ([`KeyStore::data_version`]).
+    pub fn keys_version(&self) -> Option<i64> {
+        self.shared
+            .store
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .data_version()
+            .ok()
     }
 
     /// Writes out the access log's buffered lines (at shutdown).
@@ -403,8 +436,8 @@ impl Gateway {
         start: Instant,
         time: SystemTime,
     ) -> Response<Logged<OutBody>> {
-        let generation = self.shared.generation.load_full();
-        let keys = self.shared.keys.load_full();
+        let live = self.shared.live.load_full();
+        let (generation, keys) = (&live.generation, &live.keys);
         let (parts, body) = req.into_parts();
         let method = parts.method.as_str();
         let path = parts.uri.path();
@@ -443,7 +476,19 @@ impl Gateway {
                 .or_else(|| parts.uri.authority().map(|a| a.as_str().to_string()))
                 .unwrap_or_else(|| "localhost".into())
         };
-        let scheme = "http";
+        // The gateway itself speaks cleartext HTTP; behind a trusted proxy that terminated TLS,
+        // `X-Forwarded-Proto` tells the scheme the caller used.
+        let scheme = if crate::net::is_trusted(peer.ip(), &self.shared.options.trusted_proxies)
+            && parts
+                .headers
+                .get("x-forwarded-proto")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"))
+        {
+            "https"
+        } else {
+            "http"
+        };
         let full_url = |host: String| match parts.uri.query() {
             Some(q) => format!("{scheme}://{host}{path}?{q}"),
             None => format!("{scheme}://{host}{path}"),
@@ -631,7 +676,8 @@ impl Gateway {
             &self.shared.upstream,
             streamed_request,
             !compiled.reads_response_body,
-        );
+        )
+        .with_incoming_host(header("host"));
         let opts = EvalOptions {
             now: st.now,
             seed: request_id as u64,
@@ -894,6 +940,7 @@ fn base_state(
     st.now = DateTime::utc_now();
     st.ip = ip.to_string();
     st.record_forwarded = false;
+    st.host_fallback = false;
     for (name, value) in headers {
         let v = String::from_utf8_lossy(value.as_bytes()).into_owned();
         match st

@@ -189,13 +189,20 @@ impl Upstream {
         limit: Arc<Semaphore>,
         timeout: Duration,
     ) -> Result<hyper::Response<Streamed>, BackendError> {
-        let permit = limit.acquire_owned().await.map_err(|_| {
-            BackendError::Connection("the backend's connection limit closed".into())
-        })?;
-        let response = tokio::time::timeout(timeout, self.client.request(request))
-            .await
-            .map_err(|_| BackendError::Timeout)?
-            .map_err(|e| BackendError::Connection(describe(&e)))?;
+        // The timeout covers waiting for a free slot too.
+        let (permit, response) = tokio::time::timeout(timeout, async {
+            let permit = limit.acquire_owned().await.map_err(|_| {
+                BackendError::Connection("the backend's connection limit closed".into())
+            })?;
+            let response = self
+                .client
+                .request(request)
+                .await
+                .map_err(|e| BackendError::Connection(describe(&e)))?;
+            Ok::<_, BackendError>((permit, response))
+        })
+        .await
+        .map_err(|_| BackendError::Timeout)??;
         let (mut parts, incoming) = response.into_parts();
         remove_hop_by_hop(&mut parts.headers);
         Ok(hyper::Response::from_parts(
@@ -217,6 +224,8 @@ pub struct Call<'a> {
     request_body: Mutex<Option<Streamed>>,
     response_body: Mutex<Option<Streamed>>,
     stream_response: bool,
+    /// The caller's `Host`: the backend gets its own host unless a policy set another.
+    incoming_host: Option<String>,
 }
 
 impl<'a> Call<'a> {
@@ -232,7 +241,14 @@ impl<'a> Call<'a> {
             request_body: Mutex::new(request_body),
             response_body: Mutex::new(None),
             stream_response,
+            incoming_host: None,
         }
+    }
+
+    /// Records the caller's `Host` header, so that only a `Host` a policy set is forwarded.
+    pub fn with_incoming_host(mut self, host: Option<String>) -> Self {
+        self.incoming_host = host;
+        self
     }
 
     /// The backend's body, when it was streamed.
@@ -269,6 +285,15 @@ impl<'a> Call<'a> {
             .map_err(|_| BackendError::Connection(format!("invalid method `{}`", req.method)))?;
         let mut builder = hyper::Request::builder().method(method).uri(uri);
         for (name, values) in &req.message.headers {
+            if name.eq_ignore_ascii_case("host") {
+                // `set-header name="Host"` reaches the backend; the caller's Host does not.
+                if let Some(v) = values.first()
+                    && Some(v) != self.incoming_host.as_ref()
+                {
+                    builder = builder.header(http::header::HOST, v.as_str());
+                }
+                continue;
+            }
             if skip_header(name) {
                 continue;
             }
@@ -292,10 +317,11 @@ impl<'a> Call<'a> {
             .body(body)
             .map_err(|e| BackendError::Connection(format!("invalid request: {e}")))?;
         let timeout = Duration::from_secs_f64(req.timeout_secs.clamp(0.001, 86_400.0));
-        let permit = limit.acquire_owned().await.map_err(|_| {
-            BackendError::Connection("the backend's connection limit closed".into())
-        })?;
         let work = async {
+            // The timeout covers waiting for a free slot too.
+            let permit = limit.acquire_owned().await.map_err(|_| {
+                BackendError::Connection("the backend's connection limit closed".into())
+            })?;
             let response = self
                 .upstream
                 .client

@@ -46,7 +46,9 @@ fn walk(dir: &Path, h: &mut DefaultHasher) {
         {
             continue;
         }
-        if p.is_dir() {
+        // A symbolic link is stamped, never followed into: a link loop cannot recurse.
+        let is_link = std::fs::symlink_metadata(&p).is_ok_and(|m| m.file_type().is_symlink());
+        if p.is_dir() && !is_link {
             walk(&p, h);
         } else {
             stamp(&p, h);

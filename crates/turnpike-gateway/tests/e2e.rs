@@ -32,6 +32,7 @@ const ECHO_SUB: &str = "echo-api-key-000001";
 const ALL_SUB: &str = "all-apis-key-000001";
 const SUSPENDED: &str = "suspended-key-000001";
 const CANCELLED: &str = "cancelled-key-000001";
+const MASTER: &str = "master-key-0000001";
 
 const MISSING_KEY: &str = "{\n  \"statusCode\": 401,\n  \"message\": \"Access denied due to missing subscription key. Make sure to include subscription key when making requests to an API.\"\n}";
 const INVALID_KEY: &str = "{\n  \"statusCode\": 401,\n  \"message\": \"Access denied due to invalid subscription key. Make sure to provide a valid key for an active subscription.\"\n}";
@@ -135,6 +136,7 @@ fn overrides(backend: SocketAddr, dead_port: u16) -> String {
         "orders",
         "orders;rev=2",
         "open-api",
+        "secure",
     ] {
         apis.push_str(&format!(
             "  - name: \"{api}\"\n    properties:\n      serviceUrl: http://{backend}/svc/{api}\n"
@@ -148,6 +150,7 @@ fn overrides(backend: SocketAddr, dead_port: u16) -> String {
         ("all-sub", ALL_SUB, "all-apis-key-000002"),
         ("suspended-sub", SUSPENDED, "suspended-key-000002"),
         ("cancelled-sub", CANCELLED, "cancelled-key-000002"),
+        ("master", MASTER, "master-key-0000002"),
     ] {
         subs.push_str(&format!(
             "  - name: {name}\n    properties:\n      primaryKey: {p}\n      secondaryKey: {s}\n"
@@ -828,9 +831,14 @@ async fn apis_turnpike_cannot_serve_are_left_out_with_a_warning() {
     // The SOAP API is left out with a warning; the OpenAPI one next to it is served.
     let served: Vec<&str> = g.apis.iter().map(|a| a.name.as_str()).collect();
     assert_eq!(served, ["orders"]);
-    assert_eq!(g.warnings.len(), 1, "{:?}", g.warnings);
+    let unserved: Vec<&String> = g
+        .warnings
+        .iter()
+        .filter(|w| w.contains("is not served"))
+        .collect();
+    assert_eq!(unserved.len(), 1, "{:?}", g.warnings);
     assert!(
-        g.warnings[0].contains("API `calculator-soap` is not served"),
+        unserved[0].contains("API `calculator-soap` is not served"),
         "{:?}",
         g.warnings
     );
@@ -873,4 +881,84 @@ async fn on_error_can_answer_for_built_in_steps() {
     assert_eq!(r.header("www-authenticate"), None);
     h.stop().await;
     let _ = std::fs::remove_dir_all(folder);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_callers_host_never_picks_the_backend() {
+    let h = Harness::start().await;
+    let backend_host = h.get("/echox/items", &[]).await.sent("host").unwrap();
+    // No service URL and no set-backend-service: the call fails; the Host header is not used.
+    let r = h.get("/noservice/x", &[("Host", &backend_host)]).await;
+    assert_eq!(r.status, 502, "{}", r.body);
+    assert_eq!(r.header("x-error-reason"), Some("BackendConnectionFailure"));
+    // The backend gets its own host, unless a policy sets one.
+    let key = [
+        ("Ocp-Apim-Subscription-Key", ALL_SUB),
+        ("Host", "caller.example"),
+    ];
+    assert_eq!(
+        h.get("/echo/items", &key).await.sent("host").unwrap(),
+        backend_host
+    );
+    assert_eq!(
+        h.get("/echo/host", &key).await.sent("host").as_deref(),
+        Some("custom.example")
+    );
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_only_apis_are_reached_through_a_trusted_tls_proxy() {
+    let xfp = [("X-Forwarded-Proto", "https")];
+    let h = Harness::start().await;
+    // Cleartext, or a header from an untrusted peer: no match, as APIM answers http calls.
+    assert_eq!(h.get("/secure/x", &[]).await.status, 404);
+    assert_eq!(h.get("/secure/x", &xfp).await.status, 404);
+    assert!(
+        h.gateway
+            .generation()
+            .warnings
+            .iter()
+            .any(|w| w.contains("API `secure` allows only https"))
+    );
+    h.stop().await;
+    let h = Harness::start_with(Path::new(FIXTURE), |o| {
+        o.trusted_proxies = vec!["127.0.0.1".parse::<Cidr>().unwrap()];
+    })
+    .await;
+    let r = h.get("/secure/x", &xfp).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["path"], "/svc/secure/x");
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_service_scope_covers_every_api() {
+    let h = Harness::start().await;
+    for path in ["/echo/items", "/open/ping", "/orders/orders/1"] {
+        let r = h.get(path, &[("Ocp-Apim-Subscription-Key", MASTER)]).await;
+        assert_eq!(r.status, 200, "{path}: {}", r.body);
+        assert_eq!(r.sent("x-product"), None, "{path}");
+    }
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_left_on_a_removed_subscription_does_not_block_the_load() {
+    let data = temp_dir("stale");
+    {
+        let store = turnpike_gateway::keys::KeyStore::open(&data.join("data")).unwrap();
+        store
+            .set("renamed-away", Some(GOLD), Some("some-other-key-01"))
+            .unwrap();
+    }
+    let d = data.join("data");
+    let h = Harness::start_with(Path::new(FIXTURE), move |o| o.data_dir = d).await;
+    let r = h
+        .get("/echo/items", &[("Ocp-Apim-Subscription-Key", GOLD)])
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.sent("x-product").as_deref(), Some("gold"));
+    h.stop().await;
+    let _ = std::fs::remove_dir_all(data);
 }

@@ -163,13 +163,14 @@ fn percent_decode(s: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
-            b'%' if i + 2 < bytes.len() => match u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                Ok(b) => {
+            // Two hex digits, read as bytes: slicing the text could cut a character in two.
+            b'%' if i + 2 < bytes.len() => match hex_pair(bytes[i + 1], bytes[i + 2]) {
+                Some(b) => {
                     out.push(b);
                     i += 3;
                     continue;
                 }
-                Err(_) => out.push(b'%'),
+                None => out.push(b'%'),
             },
             b'+' => out.push(b' '),
             b => out.push(b),
@@ -177,6 +178,12 @@ fn percent_decode(s: &str) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The byte two hex digits spell (`%+f` is not one).
+fn hex_pair(h: u8, l: u8) -> Option<u8> {
+    let d = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    Some(d(h)? * 16 + d(l)?)
 }
 
 /// A request or response.
@@ -315,6 +322,15 @@ impl Default for Context {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn percent_escapes_next_to_multibyte_text_do_not_panic() {
+        let u = Url::parse("https://h/p?a=%a\u{e9}x&b=%+f&c=%41");
+        let v: Vec<(String, Vec<String>)> = u.query;
+        assert_eq!(v[0].1, vec!["%a\u{e9}x".to_string()]);
+        assert_eq!(v[1].1, vec!["% f".to_string()]);
+        assert_eq!(v[2].1, vec!["A".to_string()]);
+    }
 
     #[test]
     fn localhost_is_what_parsing_gives() {

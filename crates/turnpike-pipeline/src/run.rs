@@ -851,10 +851,27 @@ impl Driver<'_> {
         let path = step.map_or("", |s| s.path.as_str());
         let scope = step.map_or(String::new(), |s| s.scope.clone());
         let policy_id = step.map_or(String::new(), |s| s.id.clone());
-        let base = st
-            .backend_url
-            .clone()
-            .unwrap_or_else(|| format!("{}://{}", st.url.scheme, st.url.host));
+        let base = match &st.backend_url {
+            Some(b) => b.clone(),
+            None if st.host_fallback => format!("{}://{}", st.url.scheme, st.url.host),
+            None => {
+                return Flow::Error(
+                    LastError {
+                        source: policy.into(),
+                        reason: "BackendConnectionFailure".into(),
+                        message: "Error occurred while calling backend service. The API has no service URL and no policy set a backend.".into(),
+                        scope,
+                        section: "backend".into(),
+                        path: path.into(),
+                        policy_id,
+                    },
+                    ErrorResponse {
+                        status: 502,
+                        message: "Bad Gateway".into(),
+                    },
+                );
+            }
+        };
         // The backend gets the operation's part of the path: the API's URL suffix is replaced
         // by the backend's base URL.
         let suffix = st

@@ -250,6 +250,10 @@ pub struct RequestState {
     pub now: DateTime,
     /// The request as the backend received it, once forwarded (when `record_forwarded`).
     pub forwarded: Option<(String, String, HttpMessage)>,
+    /// Whether `forward-request` without a backend URL sends the request to the request's own
+    /// host (policy tests do). The gateway turns this off: a caller's `Host` header must never
+    /// choose where the gateway connects.
+    pub host_fallback: bool,
     /// Whether to keep a copy of the forwarded request in `forwarded` (tests read it; the
     /// gateway does not).
     pub record_forwarded: bool,
@@ -293,6 +297,7 @@ impl RequestState {
             now: DateTime::utc_now(),
             forwarded: None,
             record_forwarded: true,
+            host_fallback: true,
             answered: false,
             backend_body: false,
             api_prefix: None,
