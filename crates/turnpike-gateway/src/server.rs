@@ -500,7 +500,7 @@ impl Gateway {
             header: &header,
             scheme,
         };
-        let Ok(r) = route(&generation, &input) else {
+        let Ok(r) = route(generation, &input) else {
             entry.error_reason = "OperationNotFound".into();
             let st = base_state(method, &full_url(host()), &parts.headers, ip, request_id);
             let error = LastError {
@@ -529,7 +529,7 @@ impl Gateway {
                 .find(|(k, _)| k == &api.key_query)
                 .map(|(_, v)| v.clone())
         });
-        let (product, subscription) = match authorize(api, &keys, key.as_deref()) {
+        let (product, subscription) = match authorize(api, keys, key.as_deref()) {
             Ok(x) => x,
             Err(denied) => {
                 entry.error_reason = denied.reason().into();
