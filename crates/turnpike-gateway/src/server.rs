@@ -720,9 +720,16 @@ impl Gateway {
         {
             resp.extensions_mut().insert(r);
         }
+        // The backend's own body, untouched: its length still holds (a HEAD answer has none
+        // to recompute it from).
+        let keep_length = st.backend_body;
+        let listed = crate::upstream::connection_listed(&st.response.headers);
         let h = resp.headers_mut();
         for (name, values) in &st.response.headers {
-            if skip_header(name) {
+            let length = name.eq_ignore_ascii_case("content-length");
+            if (skip_header(name) && !(length && keep_length))
+                || listed.iter().any(|l| name.eq_ignore_ascii_case(l))
+            {
                 continue;
             }
             let Ok(n) = hyper::header::HeaderName::from_bytes(name.as_bytes()) else {
@@ -821,6 +828,7 @@ impl Gateway {
         }
         crate::upstream::remove_hop_by_hop(&mut parts.headers);
         parts.headers.remove(hyper::header::HOST);
+        join_cookies(&mut parts.headers);
         parts.uri = uri;
         parts.version = hyper::Version::HTTP_11;
         let counted = Streamed::counted(body, entry.bytes_in.clone());
@@ -927,6 +935,23 @@ fn public_message(reason: &str, message: &str) -> String {
     }
 }
 
+/// HTTP/2 may split `Cookie` into several fields; an HTTP/1.1 backend needs one, joined with
+/// `; ` (RFC 9113, 8.2.3).
+fn join_cookies(h: &mut hyper::HeaderMap) {
+    let mut values = h.get_all(hyper::header::COOKIE).iter();
+    if values.next().is_none() || values.next().is_none() {
+        return;
+    }
+    let joined: Vec<&str> = h
+        .get_all(hyper::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    if let Ok(v) = hyper::header::HeaderValue::from_str(&joined.join("; ")) {
+        h.insert(hyper::header::COOKIE, v);
+    }
+}
+
 /// A request state with what every call has: method, URL, headers, caller, id and clock.
 fn base_state(
     method: &str,
@@ -949,6 +974,13 @@ fn base_state(
             .iter_mut()
             .find(|(n, _)| n == name.as_str())
         {
+            // Several `Cookie` fields (HTTP/2) are one header of `; `-joined pairs.
+            Some(h) if name == hyper::header::COOKIE => {
+                if let Some(first) = h.1.first_mut() {
+                    first.push_str("; ");
+                    first.push_str(&v);
+                }
+            }
             Some(h) => h.1.push(v),
             None => st
                 .request

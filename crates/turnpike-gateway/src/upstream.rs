@@ -130,10 +130,33 @@ pub fn remove_hop_by_hop(h: &mut http::HeaderMap) {
     if !any {
         return;
     }
+    // Headers that `Connection` names are hop-by-hop as well.
+    let listed: Vec<http::HeaderName> = h
+        .get_all(http::header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|t| http::HeaderName::from_bytes(t.trim().as_bytes()).ok())
+        .collect();
+    for name in listed {
+        h.remove(name);
+    }
     for name in &HOP_BY_HOP_NAMES {
         h.remove(name);
     }
     h.remove(http::header::UPGRADE);
+}
+
+/// The header names a `Connection` header lists (they belong to that connection too).
+pub fn connection_listed(headers: &[(String, Vec<String>)]) -> Vec<String> {
+    headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("connection"))
+        .flat_map(|(_, v)| v.iter())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim().to_ascii_lowercase())
+        .filter(|t| !t.is_empty())
+        .collect()
 }
 
 /// Whether a header is one the gateway sets itself or never passes on.
@@ -284,7 +307,11 @@ impl<'a> Call<'a> {
         let method = hyper::Method::from_bytes(req.method.as_bytes())
             .map_err(|_| BackendError::Connection(format!("invalid method `{}`", req.method)))?;
         let mut builder = hyper::Request::builder().method(method).uri(uri);
+        let listed = connection_listed(&req.message.headers);
         for (name, values) in &req.message.headers {
+            if listed.iter().any(|l| name.eq_ignore_ascii_case(l)) {
+                continue;
+            }
             if name.eq_ignore_ascii_case("host") {
                 // `set-header name="Host"` reaches the backend; the caller's Host does not.
                 if let Some(v) = values.first()

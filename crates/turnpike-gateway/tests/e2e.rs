@@ -962,3 +962,38 @@ async fn a_key_left_on_a_removed_subscription_does_not_block_the_load() {
     h.stop().await;
     let _ = std::fs::remove_dir_all(data);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connection_scoped_headers_stay_and_cookies_are_joined() {
+    let h = Harness::start().await;
+    let hdrs = [
+        ("Ocp-Apim-Subscription-Key", ALL_SUB),
+        ("Connection", "keep-alive, X-Internal"),
+        ("X-Internal", "secret"),
+        ("X-Public", "ok"),
+    ];
+    // The pass-through path and the pipeline path alike.
+    for path in ["/echox/items", "/echo/items"] {
+        let r = h.get(path, &hdrs).await;
+        assert_eq!(r.status, 200, "{path}: {}", r.body);
+        assert_eq!(r.sent("x-internal"), None, "{path}");
+        assert_eq!(r.sent("x-public").as_deref(), Some("ok"), "{path}");
+    }
+    // HTTP/2 may send `Cookie` in several fields; the HTTP/1.1 backend gets one.
+    let client: Client<HttpConnector, Full<Bytes>> = Client::builder(TokioExecutor::new())
+        .http2_only(true)
+        .build_http();
+    for path in ["/echox/items", "/echo/items"] {
+        let req = Request::get(format!("http://{}{path}", h.addr))
+            .header("Ocp-Apim-Subscription-Key", ALL_SUB)
+            .header("cookie", "a=1")
+            .header("cookie", "b=2")
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        let resp = client.request(req).await.unwrap();
+        let body = resp.into_body().collect().await.unwrap().to_bytes();
+        let v: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["headers"]["cookie"], "a=1; b=2", "{path}");
+    }
+    h.stop().await;
+}
