@@ -603,6 +603,7 @@ impl Gateway {
         let mut st = base_state(method, &full, &parts.headers, ip, request_id);
         st.matched = r.matched;
         st.api_prefix = Some(prefix);
+        st.raw_query = Some(parts.uri.query().unwrap_or_default().to_string());
         st.record_forwarded = false;
         st.backend_url = api.service_url.clone();
         // Only the parts of the context model the pipeline reads.

@@ -997,3 +997,19 @@ async fn connection_scoped_headers_stay_and_cookies_are_joined() {
     }
     h.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_query_reaches_the_backend_as_written() {
+    let h = Harness::start().await;
+    let key = [("Ocp-Apim-Subscription-Key", ALL_SUB)];
+    // Order, case, repeats, a bare name and escapes survive, on both paths.
+    let q = "b=1&a=2&B=3&flag&x=%2F%20y";
+    for path in ["/echox/items", "/echo/items"] {
+        let r = h.get(&format!("{path}?{q}"), &key).await;
+        assert_eq!(r.json()["query"], q, "{path}");
+    }
+    // A policy that changes the query rebuilds it (`rewrite-uri` here).
+    let r = h.get("/echo/rewrite/9?x=1&flag", &key).await;
+    assert_eq!(r.json()["query"], "x=1&flag=");
+    h.stop().await;
+}

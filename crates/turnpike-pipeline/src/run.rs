@@ -508,6 +508,7 @@ impl Driver<'_> {
                     .iter()
                     .find(|(n, _)| n.eq_ignore_ascii_case(&name))
                     .map(|(_, v)| v.clone());
+                st.raw_query = None;
                 let q = &mut st.url.query;
                 apply_exists_action(&action, current, vals, |v| match v {
                     Some(v) => match q.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(&name)) {
@@ -911,12 +912,13 @@ impl Driver<'_> {
                 rest.to_string()
             };
         }
-        let url = format!(
-            "{}{}{}",
-            base.trim_end_matches('/'),
-            backend_path,
-            st.url.query_string()
-        );
+        // The query as the caller wrote it, unless a policy changed it.
+        let query = match &st.raw_query {
+            Some(raw) if !raw.is_empty() => format!("?{raw}"),
+            Some(_) => String::new(),
+            None => st.url.query_string(),
+        };
+        let url = format!("{}{}{}", base.trim_end_matches('/'), backend_path, query);
         if st.record_forwarded {
             st.forwarded = Some((st.method.clone(), url.clone(), st.request.clone()));
         }
@@ -1096,6 +1098,7 @@ fn rewrite(st: &mut RequestState, template: &str, copy: bool) {
     };
     st.url.query = params;
     st.url_rewritten = true;
+    st.raw_query = None;
 }
 
 /// Runs a future to completion on this thread (tests and the command line; the gateway uses

@@ -267,6 +267,9 @@ pub struct RequestState {
     pub api_prefix: Option<String>,
     /// Whether `rewrite-uri` replaced the path: it is then relative to the backend's URL.
     pub url_rewritten: bool,
+    /// The query string exactly as the caller sent it (without `?`), while no policy changed
+    /// the query; the backend then gets it unchanged. `None`: build it from `url.query`.
+    pub raw_query: Option<String>,
 }
 
 impl RequestState {
@@ -302,6 +305,7 @@ impl RequestState {
             backend_body: false,
             api_prefix: None,
             url_rewritten: false,
+            raw_query: None,
         }
     }
 
