@@ -631,6 +631,7 @@ impl Gateway {
             st.set_variable("$mock-example", Stored::Str(ex.clone()));
         }
         let bytes_in = entry.bytes_in.clone();
+        let mut original_request = None;
         let streamed_request = if compiled.reads_request_body {
             let limit = self.shared.options.max_request_body;
             match Limited::new(body, limit).collect().await {
@@ -641,6 +642,7 @@ impl Gateway {
                     }
                     if !b.is_empty() {
                         st.request.body = Some(String::from_utf8_lossy(&b).into_owned());
+                        original_request = Some(b);
                     }
                     None
                 }
@@ -678,7 +680,8 @@ impl Gateway {
             streamed_request,
             !compiled.reads_response_body,
         )
-        .with_incoming_host(header("host"));
+        .with_incoming_host(header("host"))
+        .with_original_request(original_request);
         let opts = EvalOptions {
             now: st.now,
             seed: request_id as u64,
@@ -686,16 +689,25 @@ impl Gateway {
         };
         turnpike_pipeline::run(&compiled.pipeline, &mut st, &call, &opts).await;
 
-        let streamed = call.take_response_body();
-        self.respond(&mut st, streamed, entry, start, time)
+        let body: Option<OutBody> = match (st.backend_body, call.take_response_body()) {
+            (true, Some(streamed)) => Some(Either::Right(streamed)),
+            // A backend body a policy read but did not change goes back byte for byte.
+            _ => match (call.take_original_response(), &st.response.body) {
+                (Some(raw), Some(text)) if crate::upstream::unchanged(text, &raw) => {
+                    Some(Either::Left(Full::new(raw)))
+                }
+                _ => None,
+            },
+        };
+        self.respond(&mut st, body, entry, start, time)
     }
 
-    /// The answer a pipeline left in `st`; `streamed` is the backend's body when it was not
-    /// read.
+    /// The answer a pipeline left in `st`; `body`, when given, is sent in place of the text
+    /// body (the backend's own body, streamed or as it came).
     fn respond(
         &self,
         st: &mut RequestState,
-        streamed: Option<Streamed>,
+        body: Option<OutBody>,
         mut entry: Entry,
         start: Instant,
         time: SystemTime,
@@ -705,9 +717,9 @@ impl Gateway {
         if let Some(e) = &st.last_error {
             entry.error_reason = e.reason.clone();
         }
-        let body: OutBody = match (st.backend_body, streamed) {
-            (true, Some(streamed)) => Either::Right(streamed),
-            _ => Either::Left(Full::new(Bytes::from(
+        let body: OutBody = match body {
+            Some(b) => b,
+            None => Either::Left(Full::new(Bytes::from(
                 st.response.body.take().unwrap_or_default(),
             ))),
         };

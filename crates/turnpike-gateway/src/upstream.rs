@@ -249,6 +249,19 @@ pub struct Call<'a> {
     stream_response: bool,
     /// The caller's `Host`: the backend gets its own host unless a policy set another.
     incoming_host: Option<String>,
+    /// The caller's body as bytes, when it was read for a policy: sent as it came unless a
+    /// policy changed the text (text is decoded lossily; bytes are not).
+    original_request: Option<Bytes>,
+    /// The backend's body as bytes, when it was read for a policy.
+    original_response: Mutex<Option<Bytes>>,
+}
+
+/// Whether `text` is still what decoding `bytes` gave: no policy replaced the body.
+pub fn unchanged(text: &str, bytes: &[u8]) -> bool {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s == text,
+        Err(_) => String::from_utf8_lossy(bytes) == text,
+    }
 }
 
 impl<'a> Call<'a> {
@@ -265,7 +278,23 @@ impl<'a> Call<'a> {
             response_body: Mutex::new(None),
             stream_response,
             incoming_host: None,
+            original_request: None,
+            original_response: Mutex::new(None),
         }
+    }
+
+    /// Records the caller's body as read, so that an unchanged body is sent byte for byte.
+    pub fn with_original_request(mut self, body: Option<Bytes>) -> Self {
+        self.original_request = body;
+        self
+    }
+
+    /// The backend's body as read for a policy, if it was.
+    pub fn take_original_response(&self) -> Option<Bytes> {
+        self.original_response
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
     }
 
     /// Records the caller's `Host` header, so that only a `Host` a policy set is forwarded.
@@ -329,7 +358,10 @@ impl<'a> Call<'a> {
             }
         }
         let body: OutBody = match &req.message.body {
-            Some(text) => Either::Left(Full::new(Bytes::copy_from_slice(text.as_bytes()))),
+            Some(text) => match &self.original_request {
+                Some(raw) if unchanged(text, raw) => Either::Left(Full::new(raw.clone())),
+                _ => Either::Left(Full::new(Bytes::copy_from_slice(text.as_bytes()))),
+            },
             None => match self
                 .request_body
                 .lock()
@@ -388,7 +420,12 @@ impl<'a> Call<'a> {
                     })?
                     .to_bytes();
                 drop(permit);
-                Some(String::from_utf8_lossy(&bytes).into_owned())
+                let text = String::from_utf8_lossy(&bytes).into_owned();
+                *self
+                    .original_response
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(bytes);
+                Some(text)
             };
             // The backend's own reason phrase when it sent one.
             let reason = parts

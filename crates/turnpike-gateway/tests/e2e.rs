@@ -95,7 +95,13 @@ async fn start_backend() -> SocketAddr {
                             "bodyHead": String::from_utf8_lossy(&body[..body.len().min(64)]),
                             "inflight": now,
                         });
-                        let mut r = Response::new(Full::new(Bytes::from(echo.to_string())));
+                        // `?raw=1`: the request body comes back as it is.
+                        let out = if param("raw") == Some(1) {
+                            body.clone()
+                        } else {
+                            Bytes::from(echo.to_string())
+                        };
+                        let mut r = Response::new(Full::new(out));
                         *r.status_mut() =
                             hyper::StatusCode::from_u16(param("status").unwrap_or(200) as u16)
                                 .unwrap();
@@ -244,21 +250,34 @@ impl Harness {
     }
 
     async fn call(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Reply {
+        let (status, headers, body) = self
+            .call_bytes(method, path, headers, Bytes::from(body.to_string()))
+            .await;
+        Reply {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        }
+    }
+
+    async fn call_bytes(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Bytes,
+    ) -> (u16, hyper::HeaderMap, Bytes) {
         let mut b = Request::builder()
             .method(method)
             .uri(format!("http://{}{path}", self.addr));
         for (k, v) in headers {
             b = b.header(*k, *v);
         }
-        let req = b.body(Full::new(Bytes::from(body.to_string()))).unwrap();
+        let req = b.body(Full::new(body)).unwrap();
         let resp = self.client.request(req).await.unwrap();
         let (parts, body) = resp.into_parts();
         let body = body.collect().await.unwrap().to_bytes();
-        Reply {
-            status: parts.status.as_u16(),
-            headers: parts.headers,
-            body: String::from_utf8_lossy(&body).into_owned(),
-        }
+        (parts.status.as_u16(), parts.headers, body)
     }
 
     async fn get(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
@@ -1011,5 +1030,26 @@ async fn the_query_reaches_the_backend_as_written() {
     // A policy that changes the query rebuilds it (`rewrite-uri` here).
     let r = h.get("/echo/rewrite/9?x=1&flag", &key).await;
     assert_eq!(r.json()["query"], "x=1&flag=");
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn binary_bodies_a_policy_reads_pass_byte_for_byte() {
+    let h = Harness::start().await;
+    // Every byte value: not UTF-8, so the text a policy sees is decoded lossily.
+    let bytes: Vec<u8> = (0..=255u8).cycle().take(4096).collect();
+    let (status, headers, body) = h
+        .call_bytes(
+            "POST",
+            "/echo/inspect?raw=1",
+            &[("Ocp-Apim-Subscription-Key", ALL_SUB)],
+            Bytes::from(bytes.clone()),
+        )
+        .await;
+    assert_eq!(status, 200);
+    // The policies read both bodies (their text lengths are in the headers)...
+    assert!(headers.get("x-response-length").is_some());
+    // ...and both went through unchanged: the backend echoed the exact bytes back.
+    assert_eq!(body.as_ref(), bytes.as_slice());
     h.stop().await;
 }
