@@ -407,6 +407,31 @@ mod tests {
         assert!(lit.expect("lit").1 > par.expect("par").1);
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        /// Any template against any path and query: an answer, never a panic; a match's
+        /// parameters are the template's names.
+        #[test]
+        fn matching_never_panics(
+            template in "[/{}*a-zé.%;=?&]{0,24}",
+            path in "[/a-zé.%;=0-9A-F]{0,32}",
+            q in proptest::collection::vec(("[a-zé%]{0,3}", "[a-zé%=]{0,3}"), 0..3),
+        ) {
+            let t = Template::parse(&template);
+            let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+            if let Some((params, _)) = t.matches(&segs, &q) {
+                for (name, _) in params {
+                    proptest::prop_assert!(template.contains(&name));
+                }
+            }
+            let _ = segments_len(&path, segs.len());
+            let _ = percent_decode(&path);
+            let api = vec!["a".to_string()];
+            let _ = match_api_path(&api, &segs);
+        }
+    }
+
     #[test]
     fn prefix_lengths() {
         assert_eq!(segments_len("/a/b/c", 0), 0);
