@@ -738,7 +738,7 @@ impl Gateway {
         let keep_length = st.backend_body;
         let listed = crate::upstream::connection_listed(&st.response.headers);
         let h = resp.headers_mut();
-        for (name, values) in &st.response.headers {
+        for (name, values) in st.response.headers.iter() {
             let length = name.eq_ignore_ascii_case("content-length");
             if (skip_header(name) && !(length && keep_length))
                 || listed.iter().any(|l| name.eq_ignore_ascii_case(l))
@@ -979,14 +979,10 @@ fn base_state(
     st.ip = ip.to_string();
     st.record_forwarded = false;
     st.host_fallback = false;
+    let mut list: Vec<(String, Vec<String>)> = Vec::with_capacity(headers.keys_len());
     for (name, value) in headers {
         let v = String::from_utf8_lossy(value.as_bytes()).into_owned();
-        match st
-            .request
-            .headers
-            .iter_mut()
-            .find(|(n, _)| n == name.as_str())
-        {
+        match list.iter_mut().find(|(n, _)| n == name.as_str()) {
             // Several `Cookie` fields (HTTP/2) are one header of `; `-joined pairs.
             Some(h) if name == hyper::header::COOKIE => {
                 if let Some(first) = h.1.first_mut() {
@@ -995,12 +991,10 @@ fn base_state(
                 }
             }
             Some(h) => h.1.push(v),
-            None => st
-                .request
-                .headers
-                .push((name.as_str().to_string(), vec![v])),
+            None => list.push((name.as_str().to_string(), vec![v])),
         }
     }
+    st.request.headers = Arc::new(list);
     st
 }
 

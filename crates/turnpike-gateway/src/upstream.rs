@@ -337,7 +337,7 @@ impl<'a> Call<'a> {
             .map_err(|_| BackendError::Connection(format!("invalid method `{}`", req.method)))?;
         let mut builder = hyper::Request::builder().method(method).uri(uri);
         let listed = connection_listed(&req.message.headers);
-        for (name, values) in &req.message.headers {
+        for (name, values) in req.message.headers.iter() {
             if listed.iter().any(|l| name.eq_ignore_ascii_case(l)) {
                 continue;
             }
@@ -443,7 +443,10 @@ impl<'a> Call<'a> {
         Ok(BackendResponse {
             status: i32::from(status.as_u16()),
             reason,
-            message: HttpMessage { headers, body },
+            message: HttpMessage {
+                headers: Arc::new(headers),
+                body,
+            },
         })
     }
 }

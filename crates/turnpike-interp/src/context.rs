@@ -7,7 +7,7 @@ use crate::value::{Dict, Value};
 
 /// A message's headers: names keep their case, lookups ignore it.
 #[derive(Clone, Debug, Default)]
-pub struct Headers(pub Vec<(String, Vec<String>)>);
+pub struct Headers(pub std::sync::Arc<Vec<(String, Vec<String>)>>);
 
 impl Headers {
     /// The values of a header.

@@ -152,7 +152,7 @@ impl Driver<'_> {
                 if !st.answered {
                     // `on-error` set no status or body: the error's own response, with the
                     // headers `on-error` set.
-                    let headers = std::mem::take(&mut st.response.headers);
+                    let headers = Arc::unwrap_or_clone(std::mem::take(&mut st.response.headers));
                     error_response(st, &response);
                     for (k, v) in headers {
                         if !k.eq_ignore_ascii_case("content-type")
@@ -210,7 +210,7 @@ fn error_response(st: &mut RequestState, e: &ErrorResponse) {
     st.status = e.status;
     st.reason = reason_of(e.status).into();
     st.response = HttpMessage {
-        headers: vec![("Content-Type".into(), vec!["application/json".into()])],
+        headers: vec![("Content-Type".into(), vec!["application/json".into()])].into(),
         body: Some(error_body(e.status, &e.message, st.request_id)),
     };
     st.backend_body = false;
@@ -625,9 +625,9 @@ impl Driver<'_> {
                 });
                 st.response = HttpMessage {
                     headers: if example.is_some() {
-                        vec![("Content-Type".into(), vec![content_type.clone()])]
+                        vec![("Content-Type".into(), vec![content_type.clone()])].into()
                     } else {
-                        Vec::new()
+                        Arc::default()
                     },
                     body: example,
                 };

@@ -159,8 +159,9 @@ pub struct LastError {
 /// A message: headers (names keep their case; lookups ignore it) and a body.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HttpMessage {
-    /// Headers in order, each with its values.
-    pub headers: Vec<(String, Vec<String>)>,
+    /// Headers in order, each with its values. Shared with the frames built from the state
+    /// (no copy per frame); a change copies them only while a frame still holds them.
+    pub headers: std::sync::Arc<Vec<(String, Vec<String>)>>,
     /// The body, when there is one.
     pub body: Option<String>,
 }
@@ -176,18 +177,21 @@ impl HttpMessage {
 
     /// Removes a header.
     pub fn remove(&mut self, name: &str) {
-        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        if self.get(name).is_some() {
+            std::sync::Arc::make_mut(&mut self.headers)
+                .retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        }
     }
 
     /// Sets a header to exactly these values.
     pub fn set(&mut self, name: &str, values: Vec<String>) {
-        match self
-            .headers
+        let headers = std::sync::Arc::make_mut(&mut self.headers);
+        match headers
             .iter_mut()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
         {
             Some(h) => h.1 = values,
-            None => self.headers.push((name.to_string(), values)),
+            None => headers.push((name.to_string(), values)),
         }
     }
 }
@@ -342,13 +346,13 @@ impl RequestState {
             ip_address: self.ip.clone(),
             matched_parameters: self.matched.clone(),
             request: Message {
-                headers: Headers(self.request.headers.clone()),
+                headers: Headers(std::sync::Arc::clone(&self.request.headers)),
                 body: self.request.body.clone(),
                 status: 0,
                 reason: String::new(),
             },
             response: Message {
-                headers: Headers(self.response.headers.clone()),
+                headers: Headers(std::sync::Arc::clone(&self.response.headers)),
                 body: self.response.body.clone(),
                 status: self.status,
                 reason: self.reason.clone(),

@@ -19,7 +19,7 @@ impl Backend for Ok200 {
                 status: 200,
                 reason: "OK".into(),
                 message: HttpMessage {
-                    headers: vec![("Content-Type".into(), vec!["application/json".into()])],
+                    headers: vec![("Content-Type".into(), vec!["application/json".into()])].into(),
                     body: Some(r#"{"status":"ok","items":[1,2,3]}"#.into()),
                 },
             })
@@ -52,7 +52,8 @@ fn corpus_documents_run_without_panicking() {
                     "Ocp-Apim-Subscription-Key".into(),
                     vec!["0123456789abcdef".into()],
                 ),
-            ],
+            ]
+            .into(),
             body: Some(r#"{"id":42,"name":"Ada"}"#.into()),
         };
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {

@@ -111,7 +111,7 @@ proptest! {
         let (pipeline, _) = turnpike_pipeline::compile_document(&doc);
         let mut st = RequestState::new("GET", "https://api.example.com/items/7?q=abc");
         st.matched = vec![("id".into(), "7".into())];
-        st.request.headers = vec![("X-A".into(), vec!["abc".into()])];
+        st.request.headers = vec![("X-A".into(), vec!["abc".into()])].into();
         turnpike_pipeline::block_on(turnpike_pipeline::run(&pipeline, &mut st, &backend, &Options::default()));
         prop_assert!((100..600).contains(&st.status), "status {} for {text}", st.status);
     }

@@ -169,7 +169,7 @@ fn context_of(y: &Yaml) -> Context {
             };
             headers.push((name, values));
         }
-        ctx.request.headers = Headers(headers);
+        ctx.request.headers = Headers(headers.into());
     }
     if let Some(u) = y["url"].as_str() {
         ctx.url = Url::parse(u);
@@ -416,17 +416,15 @@ pub fn sample_context() -> Context {
             headers
                 .iter()
                 .map(|(k, v)| (k.to_string(), vec![v.to_string()]))
-                .collect(),
+                .collect::<Vec<_>>()
+                .into(),
         ),
         body: Some(r#"{"id":42,"items":[{"sku":"A-1","qty":2}],"customer":{"name":"Ada"}}"#.into()),
         status: 0,
         reason: String::new(),
     };
     ctx.response = Message {
-        headers: Headers(vec![(
-            "Content-Type".into(),
-            vec!["application/json".into()],
-        )]),
+        headers: Headers(vec![("Content-Type".into(), vec!["application/json".into()])].into()),
         body: Some(r#"{"status":"ok"}"#.into()),
         status: 200,
         reason: "OK".into(),

@@ -63,7 +63,7 @@ fn state_of(case: &Yaml) -> RequestState {
     let url = req["url"].as_str().unwrap_or("https://api.example.com/");
     let mut st = RequestState::new(method, url);
     st.request = HttpMessage {
-        headers: headers(&req["headers"]),
+        headers: headers(&req["headers"]).into(),
         body: req["body"].as_str().map(str::to_string),
     };
     if let Some(ip) = req["ip"].as_str() {
@@ -155,7 +155,7 @@ fn backend_of(case: &Yaml) -> MockBackend {
             status: b["status"].as_i64().unwrap_or(200) as i32,
             reason: b["reason"].as_str().unwrap_or_default().to_string(),
             message: HttpMessage {
-                headers: headers(&b["headers"]),
+                headers: headers(&b["headers"]).into(),
                 body: b["body"].as_str().map(str::to_string),
             },
         }),
