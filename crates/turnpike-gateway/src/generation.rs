@@ -236,39 +236,38 @@ impl KeyIndex {
             } else {
                 store.ensure(&s.name)?
             };
-            let entry = Arc::new(SubscriptionEntry {
+            idx.push(SubscriptionEntry {
                 name: s.name.clone(),
                 display_name: s.display_name.clone(),
                 scope: Scope::parse(&s.scope),
                 state: s.state.to_ascii_lowercase(),
                 keys,
             });
-            idx.by_key
-                .insert(entry.keys.primary.clone(), Arc::clone(&entry));
-            idx.by_key
-                .insert(entry.keys.secondary.clone(), Arc::clone(&entry));
-            idx.subscriptions.push(entry);
         }
         Ok(idx)
+    }
+
+    /// Adds a subscription under both its keys.
+    fn push(&mut self, entry: SubscriptionEntry) {
+        let entry = Arc::new(entry);
+        self.by_key
+            .insert(entry.keys.primary.clone(), Arc::clone(&entry));
+        self.by_key
+            .insert(entry.keys.secondary.clone(), Arc::clone(&entry));
+        self.subscriptions.push(entry);
     }
 
     /// Re-reads the keys of the known subscriptions (after `turnpike keys` changed them).
     pub fn refresh(&self, store: &KeyStore) -> Result<KeyIndex, String> {
         let mut idx = KeyIndex::default();
         for s in &self.subscriptions {
-            let keys = store.ensure(&s.name)?;
-            let entry = Arc::new(SubscriptionEntry {
+            idx.push(SubscriptionEntry {
                 name: s.name.clone(),
                 display_name: s.display_name.clone(),
                 scope: s.scope.clone(),
                 state: s.state.clone(),
-                keys,
+                keys: store.ensure(&s.name)?,
             });
-            idx.by_key
-                .insert(entry.keys.primary.clone(), Arc::clone(&entry));
-            idx.by_key
-                .insert(entry.keys.secondary.clone(), Arc::clone(&entry));
-            idx.subscriptions.push(entry);
         }
         Ok(idx)
     }

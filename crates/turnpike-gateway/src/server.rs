@@ -162,10 +162,15 @@ impl Gateway {
         Arc::clone(&self.shared.live.load().keys)
     }
 
-    /// Recompiles the folder and swaps it in; on failure the old one keeps serving. Blocking:
-    /// call it off the request path.
-    pub fn reload(&self) -> Result<Reloaded, LoadError> {
-        let _one = self
+    /// The locks a change of the live state takes, always in this order (reload, then the key
+    /// store), so that a reload and a key refresh never overwrite each other or deadlock.
+    fn lock_for_change(
+        &self,
+    ) -> (
+        std::sync::MutexGuard<'_, ()>,
+        std::sync::MutexGuard<'_, KeyStore>,
+    ) {
+        let one = self
             .shared
             .reloading
             .lock()
@@ -175,6 +180,13 @@ impl Gateway {
             .store
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        (one, store)
+    }
+
+    /// Recompiles the folder and swaps it in; on failure the old one keeps serving. Blocking:
+    /// call it off the request path.
+    pub fn reload(&self) -> Result<Reloaded, LoadError> {
+        let (_one, store) = self.lock_for_change();
         let o = &self.shared.options;
         let mut generation = Generation::load(&o.dir, o.overrides.as_deref(), &store)?;
         let keys = std::mem::take(&mut generation.keys);
@@ -193,18 +205,7 @@ impl Gateway {
 
     /// Re-reads the keys from the database (after `turnpike keys` changed them).
     pub fn refresh_keys(&self) -> Result<(), String> {
-        // Under the reload lock (taken first, as `reload` does), so that a reload and a
-        // refresh never overwrite each other.
-        let _one = self
-            .shared
-            .reloading
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let store = self
-            .shared
-            .store
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (_one, store) = self.lock_for_change();
         let live = self.shared.live.load_full();
         let keys = live.keys.refresh(&store)?;
         self.shared.live.store(Arc::new(Live {
