@@ -226,16 +226,25 @@ impl KeyIndex {
                 }
             }
         }
+        // Keys the overrides file gives, all in one change: they may move between
+        // subscriptions.
+        let changes: Vec<(String, Option<String>, Option<String>)> = folder
+            .subscriptions
+            .values()
+            .filter(|s| s.primary_key.is_some() || s.secondary_key.is_some())
+            .map(|s| {
+                (
+                    s.name.clone(),
+                    s.primary_key.clone(),
+                    s.secondary_key.clone(),
+                )
+            })
+            .collect();
+        if !changes.is_empty() {
+            store.set_many(&changes)?;
+        }
         for s in folder.subscriptions.values() {
-            let keys = if s.primary_key.is_some() || s.secondary_key.is_some() {
-                store.set(
-                    &s.name,
-                    s.primary_key.as_deref(),
-                    s.secondary_key.as_deref(),
-                )?
-            } else {
-                store.ensure(&s.name)?
-            };
+            let keys = store.ensure(&s.name)?;
             idx.push(SubscriptionEntry {
                 name: s.name.clone(),
                 display_name: s.display_name.clone(),

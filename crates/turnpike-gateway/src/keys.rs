@@ -199,6 +199,72 @@ impl KeyStore {
             .ok_or_else(|| format!("subscription `{name}` vanished from the key database"))
     }
 
+    /// Sets the keys of several subscriptions at once, as one change: keys may move between
+    /// them (a swap, a secondary promoted to primary). `None` keeps a key as it is.
+    pub fn set_many(
+        &self,
+        changes: &[(String, Option<String>, Option<String>)],
+    ) -> Result<(), Error> {
+        let mut finals: Vec<(String, String, String)> = Vec::new();
+        for (name, p, s) in changes {
+            let current = self.ensure(name)?;
+            let p = p.clone().unwrap_or(current.primary);
+            let s = s.clone().unwrap_or(current.secondary);
+            for key in [&p, &s] {
+                check_key(key)?;
+            }
+            if p == s {
+                return Err(format!(
+                    "the primary and the secondary key of `{name}` must differ"
+                ));
+            }
+            finals.push((name.clone(), p, s));
+        }
+        let mut seen = std::collections::HashMap::new();
+        for (name, p, s) in &finals {
+            for key in [p, s] {
+                if let Some(other) = seen.insert(key.clone(), name.clone()) {
+                    return Err(format!(
+                        "subscriptions `{other}` and `{name}` are given the same key; keys must be unique"
+                    ));
+                }
+                let owner: Option<String> = self
+                    .conn
+                    .query_row(
+                        "SELECT name FROM subscription_keys WHERE primary_key = ?1 OR secondary_key = ?1",
+                        params![key],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                    .map_err(db_err)?;
+                if let Some(owner) = owner
+                    && !finals.iter().any(|(n, ..)| *n == owner)
+                {
+                    return Err(format!(
+                        "a key given to `{name}` already belongs to subscription `{owner}`; keys must be unique"
+                    ));
+                }
+            }
+        }
+        let tx = self.conn.unchecked_transaction().map_err(db_err)?;
+        for (name, ..) in &finals {
+            tx.execute(
+                "UPDATE subscription_keys SET primary_key = ?2, secondary_key = ?3 WHERE name = ?1",
+                params![name, format!("\u{0}p{name}"), format!("\u{0}s{name}")],
+            )
+            .map_err(db_err)?;
+        }
+        let now = now_text();
+        for (name, p, s) in &finals {
+            tx.execute(
+                "UPDATE subscription_keys SET primary_key = ?2, secondary_key = ?3, updated = ?4 WHERE name = ?1",
+                params![name, p, s, now],
+            )
+            .map_err(db_err)?;
+        }
+        tx.commit().map_err(db_err)
+    }
+
     /// Replaces one key of `name` with a new random one.
     pub fn regenerate(&self, name: &str, which: Which) -> Result<KeyRow, Error> {
         let key = new_key()?;
@@ -265,6 +331,33 @@ mod tests {
         drop(s);
         let s = KeyStore::open(&dir).expect("reopens");
         assert_eq!(s.get("one").expect("get"), Some(a));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn keys_move_between_subscriptions_in_one_change() {
+        let (s, dir) = store();
+        let a = s.ensure("a").expect("a");
+        let b = s.ensure("b").expect("b");
+        // Swap a's primary with b's primary, and promote b's secondary... in one change.
+        s.set_many(&[
+            ("a".into(), Some(b.primary.clone()), None),
+            ("b".into(), Some(a.primary.clone()), None),
+        ])
+        .expect("swap across subscriptions");
+        assert_eq!(s.get("a").expect("get").expect("a").primary, b.primary);
+        assert_eq!(s.get("b").expect("get").expect("b").primary, a.primary);
+        let b2 = s.get("b").expect("get").expect("b");
+        s.set_many(&[(
+            "b".into(),
+            Some(b2.secondary.clone()),
+            Some("fresh-key-000001".into()),
+        )])
+        .expect("promote the secondary");
+        let err = s
+            .set_many(&[("c".into(), Some(b.primary.clone()), None)])
+            .expect_err("taken by a subscription outside the change");
+        assert!(err.contains("already belongs to subscription `a`"), "{err}");
         let _ = std::fs::remove_dir_all(dir);
     }
 

@@ -472,8 +472,11 @@ impl Gateway {
         } else {
             Entry::default()
         };
+        // Only a `Host` that is a valid authority goes into the URL: a `/` in it must not move
+        // into the path.
         let host = || {
             header("host")
+                .filter(|h| h.parse::<http::uri::Authority>().is_ok())
                 .or_else(|| parts.uri.authority().map(|a| a.as_str().to_string()))
                 .unwrap_or_else(|| "localhost".into())
         };
@@ -845,6 +848,17 @@ impl Gateway {
         join_cookies(&mut parts.headers);
         parts.uri = uri;
         parts.version = hyper::Version::HTTP_11;
+        // The method as the pipeline path sends it: routing ignored its case.
+        if parts
+            .method
+            .as_str()
+            .bytes()
+            .any(|b| b.is_ascii_lowercase())
+            && let Ok(m) =
+                hyper::Method::from_bytes(parts.method.as_str().to_ascii_uppercase().as_bytes())
+        {
+            parts.method = m;
+        }
         let counted = Streamed::counted(body, entry.bytes_in.clone());
         let request = Request::from_parts(parts, Either::Right(counted));
         match self

@@ -387,7 +387,9 @@ impl<'a> Call<'a> {
                 .request(request)
                 .await
                 .map_err(|e| BackendError::Connection(describe(&e)))?;
-            let (parts, incoming) = response.into_parts();
+            let (mut parts, incoming) = response.into_parts();
+            // Hop-by-hop headers, and those `Connection` names, stay with this connection.
+            remove_hop_by_hop(&mut parts.headers);
             let mut headers: Vec<(String, Vec<String>)> = Vec::new();
             for (name, value) in &parts.headers {
                 if HOP_BY_HOP.iter().any(|h| name.as_str() == *h) {

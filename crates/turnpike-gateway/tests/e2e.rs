@@ -109,6 +109,18 @@ async fn start_backend() -> SocketAddr {
                             "content-type",
                             hyper::header::HeaderValue::from_static("application/json"),
                         );
+                        // `?connhdr=1`: a header that `Connection` scopes to this hop.
+                        if param("connhdr") == Some(1) {
+                            let h = r.headers_mut();
+                            h.insert(
+                                "connection",
+                                hyper::header::HeaderValue::from_static("x-internal"),
+                            );
+                            h.insert(
+                                "x-internal",
+                                hyper::header::HeaderValue::from_static("secret"),
+                            );
+                        }
                         Ok::<_, Infallible>(r)
                     }
                 });
@@ -1051,5 +1063,61 @@ async fn binary_bodies_a_policy_reads_pass_byte_for_byte() {
     assert!(headers.get("x-response-length").is_some());
     // ...and both went through unchanged: the backend echoed the exact bytes back.
     assert_eq!(body.as_ref(), bytes.as_slice());
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_on_error_that_sets_only_a_body_keeps_the_steps_status() {
+    let folder = temp_dir("bodyonly");
+    copy_dir(Path::new(FIXTURE), &folder);
+    let policy = folder.join("policy.xml");
+    let text = std::fs::read_to_string(&policy).unwrap();
+    std::fs::write(
+        &policy,
+        text.replacen(
+            "<on-error>",
+            "<on-error>\n        <set-body>@(context.LastError.Reason)</set-body>",
+            1,
+        ),
+    )
+    .unwrap();
+    let h = Harness::start_with(&folder, |_| {}).await;
+    let r = h.get("/nowhere", &[]).await;
+    assert_eq!((r.status, r.body.as_str()), (404, "OperationNotFound"));
+    let r = h.get("/echo/items", &[]).await;
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (401, "SubscriptionKeyNotFound")
+    );
+    assert!(r.header("www-authenticate").is_some());
+    h.stop().await;
+    let _ = std::fs::remove_dir_all(folder);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_header_never_reaches_the_backend_path() {
+    let h = Harness::start().await;
+    let r = h
+        .get(
+            "/echo/items",
+            &[
+                ("Ocp-Apim-Subscription-Key", ALL_SUB),
+                ("Host", "h/../admin"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["path"], "/svc/echo/items");
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn headers_the_backend_scopes_to_its_connection_stay_behind() {
+    let h = Harness::start().await;
+    for path in ["/echox/items?connhdr=1", "/echo/items?connhdr=1"] {
+        let r = h.get(path, &[("Ocp-Apim-Subscription-Key", ALL_SUB)]).await;
+        assert_eq!(r.status, 200, "{path}: {}", r.body);
+        assert_eq!(r.header("x-internal"), None, "{path}");
+    }
     h.stop().await;
 }

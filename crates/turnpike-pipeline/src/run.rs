@@ -125,6 +125,10 @@ pub async fn run_on_error(
         status,
         message: message.to_string(),
     };
+    // `on-error` sees the error's status (`context.Response.StatusCode`), and an `on-error`
+    // that sets only a body answers with it, as in a pipeline.
+    st.status = status;
+    st.reason = reason_of(status).into();
     d.on_error(p, st, error, response).await;
 }
 
@@ -336,7 +340,14 @@ impl Driver<'_> {
     ) -> Flow {
         for step in steps {
             let flow = self.step_sync(step, section, st, frame);
-            if changes_state(step) {
+            // A frame kept across steps must not carry an object an expression changed in
+            // place: with a reference-typed variable about, start afresh as before.
+            if changes_state(step)
+                || (matches!(
+                    step.kind,
+                    StepKind::SetVariable { .. } | StepKind::Choose { .. }
+                ) && st.has_reference_variables())
+            {
                 frame.ctx = None;
             }
             if !matches!(flow, Flow::Continue) {

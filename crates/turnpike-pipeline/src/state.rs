@@ -313,6 +313,17 @@ impl RequestState {
         }
     }
 
+    /// Whether some variable holds an object an expression could change in place (a JSON
+    /// token, an array, named data).
+    pub fn has_reference_variables(&self) -> bool {
+        self.variables.iter().any(|(_, v)| {
+            matches!(
+                v,
+                Stored::Json(_) | Stored::StrArray(_) | Stored::Named(_) | Stored::List(_)
+            )
+        })
+    }
+
     /// Reads a variable.
     pub fn variable(&self, name: &str) -> Option<&Stored> {
         self.variables
