@@ -116,8 +116,9 @@ pub struct ApiEntry {
     pub open_product: Option<String>,
     /// Operations in specification order.
     pub operations: Vec<OperationEntry>,
-    /// The connection limit of the service URL's backend, looked up once.
-    pub service_limit: std::sync::OnceLock<Arc<tokio::sync::Semaphore>>,
+    /// The service URL's backend pool and base path, looked up once (`None`: the URL is not
+    /// an absolute `http` URL).
+    pub service_target: std::sync::OnceLock<Option<(Arc<crate::pool::BackendPool>, String)>>,
 }
 
 /// A product, as the gateway needs it.
@@ -575,7 +576,7 @@ fn compile_api(
         products,
         open_product,
         operations,
-        service_limit: std::sync::OnceLock::new(),
+        service_target: std::sync::OnceLock::new(),
     })
 }
 

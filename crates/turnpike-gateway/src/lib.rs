@@ -20,6 +20,7 @@ pub mod accesslog;
 pub mod generation;
 pub mod keys;
 pub mod net;
+pub mod pool;
 pub mod routing;
 pub mod run;
 pub mod server;

@@ -514,9 +514,17 @@ impl Gateway {
                 section: "inbound".into(),
                 ..LastError::default()
             };
-            return self
-                .builtin_error(&generation.global, st, error, 404, &[], entry, start, time)
-                .await;
+            return Box::pin(self.builtin_error(
+                &generation.global,
+                st,
+                error,
+                404,
+                &[],
+                entry,
+                start,
+                time,
+            ))
+            .await;
         };
         let api = r.api;
         let op = r.operation;
@@ -560,9 +568,17 @@ impl Gateway {
                     section: "inbound".into(),
                     ..LastError::default()
                 };
-                return self
-                    .builtin_error(&op.pipeline, st, error, 401, &extra, entry, start, time)
-                    .await;
+                return Box::pin(self.builtin_error(
+                    &op.pipeline,
+                    st,
+                    error,
+                    401,
+                    &extra,
+                    entry,
+                    start,
+                    time,
+                ))
+                .await;
             }
         };
         if logging {
@@ -584,126 +600,140 @@ impl Gateway {
                 "" => "/",
                 t => t,
             };
-            let mut target = format!("{}{tail}", base.trim_end_matches('/'));
+            let service = api.service_target.get_or_init(|| {
+                let uri = base.parse::<hyper::Uri>().ok()?;
+                if uri.scheme_str() != Some("http") {
+                    return None;
+                }
+                let pool = self.shared.upstream.pool(uri.authority()?);
+                Some((pool, uri.path().trim_end_matches('/').to_string()))
+            });
+            let Some((pool, base_path)) = service else {
+                entry.error_reason = "BackendConnectionFailure".into();
+                return self.error(502, "Bad Gateway", request_id, entry, start, time, &[]);
+            };
+            let mut target = String::with_capacity(base_path.len() + tail.len() + 64);
+            target.push_str(base_path);
+            target.push_str(tail);
             if let Some(q) = parts.uri.query() {
                 target.push('?');
                 target.push_str(q);
             }
-            let limit = Arc::clone(api.service_limit.get_or_init(|| {
-                let authority = base
-                    .parse::<hyper::Uri>()
-                    .ok()
-                    .and_then(|u| u.authority().map(|a| a.as_str().to_string()))
-                    .unwrap_or_default();
-                self.shared.upstream.limit(&authority)
-            }));
-            return self
-                .pass_through(parts, body, &target, limit, entry, request_id, start, time)
-                .await;
+            // Boxed: the caller's future (moved a few times by the server) stays small.
+            return Box::pin(
+                self.pass_through(parts, body, target, pool, entry, request_id, start, time),
+            )
+            .await;
         }
 
-        // The request state.
-        let full = full_url(host());
-        let mut st = base_state(method, &full, &parts.headers, ip, request_id);
-        st.matched = r.matched;
-        st.api_prefix = Some(prefix);
-        st.raw_query = Some(parts.uri.query().unwrap_or_default().to_string());
-        st.record_forwarded = false;
-        st.backend_url = api.service_url.clone();
-        // Only the parts of the context model the pipeline reads.
-        let reads = compiled.reads;
-        if compiled.uses_backend_ids {
-            st.backends = generation.backends.clone();
-        }
-        if reads.api {
-            st.api = Some(api_props(api));
-        }
-        if reads.operation {
-            st.operation = Some(operation_props(op));
-        }
-        if reads.product
-            && let Some(p) = product.as_ref().and_then(|p| generation.products.get(p))
-        {
-            st.product = Some(product_props(p));
-        }
-        if reads.subscription
-            && let Some((s, k)) = &subscription
-        {
-            st.subscription = Some(subscription_props(s, k));
-        }
-        if let Some(ex) = &op.example {
-            st.set_variable("$mock-example", Stored::Str(ex.clone()));
-        }
-        let bytes_in = entry.bytes_in.clone();
-        let mut original_request = None;
-        let streamed_request = if compiled.reads_request_body {
-            let limit = self.shared.options.max_request_body;
-            match Limited::new(body, limit).collect().await {
-                Ok(b) => {
-                    let b = b.to_bytes();
-                    if let Some(c) = &bytes_in {
-                        c.store(b.len() as u64, Ordering::Relaxed);
-                    }
-                    if !b.is_empty() {
-                        st.request.body = Some(String::from_utf8_lossy(&b).into_owned());
-                        original_request = Some(b);
-                    }
-                    None
-                }
-                Err(e) => {
-                    let too_large = e
-                        .downcast_ref::<http_body_util::LengthLimitError>()
-                        .is_some();
-                    entry.error_reason = if too_large {
-                        "RequestEntityTooLarge".into()
-                    } else {
-                        "ClientConnectionFailure".into()
-                    };
-                    return if too_large {
-                        self.error(
-                            413,
-                            "Request entity too large",
-                            request_id,
-                            entry,
-                            start,
-                            time,
-                            &[],
-                        )
-                    } else {
-                        self.error(400, "Bad request", request_id, entry, start, time, &[])
-                    };
-                }
+        // The pipeline path holds the request state and the pipeline's own future across its
+        // awaits: boxed, so that the passthrough path's future stays small (the server moves a
+        // call's future a few times; a large one costs a memcpy each time).
+        Box::pin(async {
+            // The request state.
+            let full = full_url(host());
+            let mut st = base_state(method, &full, &parts.headers, ip, request_id);
+            st.matched = r.matched;
+            st.api_prefix = Some(prefix);
+            st.raw_query = Some(parts.uri.query().unwrap_or_default().to_string());
+            st.record_forwarded = false;
+            st.backend_url = api.service_url.clone();
+            // Only the parts of the context model the pipeline reads.
+            let reads = compiled.reads;
+            if compiled.uses_backend_ids {
+                st.backends = generation.backends.clone();
             }
-        } else {
-            Some(Streamed::counted(body, bytes_in))
-        };
-
-        // The pipeline.
-        let call = crate::upstream::Call::new(
-            &self.shared.upstream,
-            streamed_request,
-            !compiled.reads_response_body,
-        )
-        .with_incoming_host(header("host"))
-        .with_original_request(original_request);
-        let opts = EvalOptions {
-            now: st.now,
-            seed: request_id as u64,
-            ..EvalOptions::default()
-        };
-        turnpike_pipeline::run(&compiled.pipeline, &mut st, &call, &opts).await;
-
-        let body: Option<OutBody> = match (st.backend_body, call.take_response_body()) {
-            (true, Some(streamed)) => Some(Either::Right(streamed)),
-            // A backend body a policy read but did not change goes back byte for byte.
-            _ => match (call.take_original_response(), &st.response.body) {
-                (Some(raw), Some(text)) if crate::upstream::unchanged(text, &raw) => {
-                    Some(Either::Left(Full::new(raw)))
+            if reads.api {
+                st.api = Some(api_props(api));
+            }
+            if reads.operation {
+                st.operation = Some(operation_props(op));
+            }
+            if reads.product
+                && let Some(p) = product.as_ref().and_then(|p| generation.products.get(p))
+            {
+                st.product = Some(product_props(p));
+            }
+            if reads.subscription
+                && let Some((s, k)) = &subscription
+            {
+                st.subscription = Some(subscription_props(s, k));
+            }
+            if let Some(ex) = &op.example {
+                st.set_variable("$mock-example", Stored::Str(ex.clone()));
+            }
+            let bytes_in = entry.bytes_in.clone();
+            let mut original_request = None;
+            let streamed_request = if compiled.reads_request_body {
+                let limit = self.shared.options.max_request_body;
+                match Limited::new(body, limit).collect().await {
+                    Ok(b) => {
+                        let b = b.to_bytes();
+                        if let Some(c) = &bytes_in {
+                            c.store(b.len() as u64, Ordering::Relaxed);
+                        }
+                        if !b.is_empty() {
+                            st.request.body = Some(String::from_utf8_lossy(&b).into_owned());
+                            original_request = Some(b);
+                        }
+                        None
+                    }
+                    Err(e) => {
+                        let too_large = e
+                            .downcast_ref::<http_body_util::LengthLimitError>()
+                            .is_some();
+                        entry.error_reason = if too_large {
+                            "RequestEntityTooLarge".into()
+                        } else {
+                            "ClientConnectionFailure".into()
+                        };
+                        return if too_large {
+                            self.error(
+                                413,
+                                "Request entity too large",
+                                request_id,
+                                entry,
+                                start,
+                                time,
+                                &[],
+                            )
+                        } else {
+                            self.error(400, "Bad request", request_id, entry, start, time, &[])
+                        };
+                    }
                 }
-                _ => None,
-            },
-        };
-        self.respond(&mut st, body, entry, start, time)
+            } else {
+                Some(Streamed::counted(body, bytes_in))
+            };
+
+            // The pipeline.
+            let call = crate::upstream::Call::new(
+                &self.shared.upstream,
+                streamed_request,
+                !compiled.reads_response_body,
+            )
+            .with_incoming_host(header("host"))
+            .with_original_request(original_request);
+            let opts = EvalOptions {
+                now: st.now,
+                seed: request_id as u64,
+                ..EvalOptions::default()
+            };
+            turnpike_pipeline::run(&compiled.pipeline, &mut st, &call, &opts).await;
+
+            let body: Option<OutBody> = match (st.backend_body, call.take_response_body()) {
+                (true, Some(streamed)) => Some(Either::Right(streamed)),
+                // A backend body a policy read but did not change goes back byte for byte.
+                _ => match (call.take_original_response(), &st.response.body) {
+                    (Some(raw), Some(text)) if crate::upstream::unchanged(text, &raw) => {
+                        Some(Either::Left(Full::new(raw)))
+                    }
+                    _ => None,
+                },
+            };
+            self.respond(&mut st, body, entry, start, time)
+        })
+        .await
     }
 
     /// The answer a pipeline left in `st`; `body`, when given, is sent in place of the text
@@ -825,24 +855,20 @@ impl Gateway {
         &self,
         mut parts: http::request::Parts,
         body: Incoming,
-        target: &str,
-        limit: Arc<tokio::sync::Semaphore>,
+        target: String,
+        pool: &Arc<crate::pool::BackendPool>,
         mut entry: Entry,
         request_id: u128,
         start: Instant,
         time: SystemTime,
     ) -> Response<Logged<OutBody>> {
-        let uri: hyper::Uri = match target.parse() {
+        let uri = match hyper::Uri::from_maybe_shared(Bytes::from(target)) {
             Ok(u) => u,
             Err(_) => {
                 entry.error_reason = "BackendConnectionFailure".into();
                 return self.error(502, "Bad Gateway", request_id, entry, start, time, &[]);
             }
         };
-        if uri.scheme_str() != Some("http") {
-            entry.error_reason = "BackendConnectionFailure".into();
-            return self.error(502, "Bad Gateway", request_id, entry, start, time, &[]);
-        }
         crate::upstream::remove_hop_by_hop(&mut parts.headers);
         parts.headers.remove(hyper::header::HOST);
         join_cookies(&mut parts.headers);
@@ -861,12 +887,7 @@ impl Gateway {
         }
         let counted = Streamed::counted(body, entry.bytes_in.clone());
         let request = Request::from_parts(parts, Either::Right(counted));
-        match self
-            .shared
-            .upstream
-            .send_raw(request, limit, Duration::from_secs(300))
-            .await
-        {
+        match Upstream::send_raw(pool, request, Duration::from_secs(300)).await {
             Ok(resp) => {
                 let (parts, body) = resp.into_parts();
                 entry.status = parts.status.as_u16();

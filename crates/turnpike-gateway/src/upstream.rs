@@ -12,22 +12,48 @@ use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::{BodyExt, Either, Full, Limited};
 use hyper::body::Incoming;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::pool::{BackendPool, Lease};
 use turnpike_pipeline::state::HttpMessage;
 use turnpike_pipeline::{Backend, BackendError, BackendFuture, BackendRequest, BackendResponse};
 
 /// A body the gateway sends: buffered text, or a body streamed through.
 pub type OutBody = Either<Full<Bytes>, Streamed>;
 
-/// A streamed body, holding its backend's connection permit until it ends.
+/// A streamed body, holding its backend's connection (and permit) until it ends.
 #[derive(Debug)]
 pub struct Streamed {
     inner: Incoming,
-    _permit: Option<OwnedSemaphorePermit>,
+    lease: Option<Lease>,
     counter: Option<Arc<AtomicU64>>,
+}
+
+impl Streamed {
+    /// A backend's response body on a leased connection.
+    fn leased(inner: Incoming, lease: Lease) -> Streamed {
+        Streamed {
+            inner,
+            lease: Some(lease),
+            counter: None,
+        }
+    }
+
+    /// The body has ended: its connection may serve another request.
+    fn release(&mut self) {
+        if let Some(lease) = self.lease.take() {
+            lease.release();
+        }
+    }
+}
+
+impl Drop for Streamed {
+    fn drop(&mut self) {
+        // A body nobody polled to the end, but which has no bytes left (an empty body, or
+        // one whose last frame was read), leaves its connection reusable; any other closes it.
+        if self.lease.is_some() && self.inner.is_end_stream() {
+            self.release();
+        }
+    }
 }
 
 impl Streamed {
@@ -35,7 +61,7 @@ impl Streamed {
     pub fn counted(inner: Incoming, counter: Option<Arc<AtomicU64>>) -> Streamed {
         Streamed {
             inner,
-            _permit: None,
+            lease: None,
             counter,
         }
     }
@@ -54,6 +80,12 @@ impl Body for Streamed {
             && let Some(d) = frame.data_ref()
         {
             c.fetch_add(d.len() as u64, Ordering::Relaxed);
+        }
+        if self.lease.is_some()
+            && matches!(polled, Poll::Ready(None | Some(Ok(_))))
+            && self.inner.is_end_stream()
+        {
+            self.release();
         }
         polled
     }
@@ -88,11 +120,10 @@ impl Default for UpstreamOptions {
     }
 }
 
-/// The pooled client, shared by every request.
+/// The backends' connection pools, shared by every request.
 #[derive(Debug)]
 pub struct Upstream {
-    client: Client<HttpConnector, OutBody>,
-    limits: Mutex<HashMap<String, Arc<Semaphore>>>,
+    pools: Mutex<HashMap<String, Arc<BackendPool>>>,
     options: UpstreamOptions,
 }
 
@@ -123,28 +154,47 @@ pub const HOP_BY_HOP_NAMES: [http::HeaderName; 8] = [
 
 /// Removes the hop-by-hop headers (and `Upgrade`).
 pub fn remove_hop_by_hop(h: &mut http::HeaderMap) {
-    // One pass over the few headers there are, rather than a lookup per name.
-    let any = h
-        .keys()
-        .any(|k| k == http::header::UPGRADE || HOP_BY_HOP_NAMES.contains(k));
-    if !any {
+    // One pass over the few headers there are, noting which hop-by-hop names occur, rather
+    // than a lookup per name.
+    let mut present = 0u16;
+    for k in h.keys() {
+        if let Some(i) = HOP_BY_HOP_NAMES.iter().position(|n| n == k) {
+            present |= 1 << i;
+        } else if k == http::header::UPGRADE {
+            present |= 1 << HOP_BY_HOP_NAMES.len();
+        }
+    }
+    if present == 0 {
         return;
     }
-    // Headers that `Connection` names are hop-by-hop as well.
-    let listed: Vec<http::HeaderName> = h
-        .get_all(http::header::CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|t| http::HeaderName::from_bytes(t.trim().as_bytes()).ok())
-        .collect();
+    // Headers that `Connection` names are hop-by-hop as well (`close` and `keep-alive` are
+    // options, or names removed below anyway).
+    let mut listed: Vec<http::HeaderName> = Vec::new();
+    for v in h.get_all(http::header::CONNECTION) {
+        for t in v.to_str().unwrap_or_default().split(',') {
+            let t = t.trim();
+            if t.is_empty()
+                || t.eq_ignore_ascii_case("close")
+                || HOP_BY_HOP.iter().any(|n| t.eq_ignore_ascii_case(n))
+            {
+                continue;
+            }
+            if let Ok(name) = http::HeaderName::from_bytes(t.as_bytes()) {
+                listed.push(name);
+            }
+        }
+    }
     for name in listed {
         h.remove(name);
     }
-    for name in &HOP_BY_HOP_NAMES {
-        h.remove(name);
+    for (i, name) in HOP_BY_HOP_NAMES.iter().enumerate() {
+        if present & (1 << i) != 0 {
+            h.remove(name);
+        }
     }
-    h.remove(http::header::UPGRADE);
+    if present & (1 << HOP_BY_HOP_NAMES.len()) != 0 {
+        h.remove(http::header::UPGRADE);
+    }
 }
 
 /// The header names a `Connection` header lists (they belong to that connection too).
@@ -169,17 +219,8 @@ pub fn skip_header(name: &str) -> bool {
 impl Upstream {
     /// A client with these options.
     pub fn new(options: UpstreamOptions) -> Upstream {
-        let mut connector = HttpConnector::new();
-        connector.set_connect_timeout(Some(options.connect_timeout));
-        connector.set_nodelay(true);
-        let client = Client::builder(TokioExecutor::new())
-            .http1_writev(false)
-            .pool_idle_timeout(Duration::from_secs(90))
-            .pool_max_idle_per_host(options.connections_per_backend)
-            .build(connector);
         Upstream {
-            client,
-            limits: Mutex::new(HashMap::new()),
+            pools: Mutex::new(HashMap::new()),
             options,
         }
     }
@@ -189,52 +230,44 @@ impl Upstream {
         &self.options
     }
 
-    /// The semaphore that limits calls in flight to one backend (`host:port`).
-    pub fn limit(&self, authority: &str) -> Arc<Semaphore> {
+    /// The connection pool (and limit of calls in flight) of one backend.
+    pub fn pool(&self, authority: &http::uri::Authority) -> Arc<BackendPool> {
         let mut map = self
-            .limits
+            .pools
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(s) = map.get(authority) {
-            return Arc::clone(s);
+        if let Some(p) = map.get(authority.as_str()) {
+            return Arc::clone(p);
         }
         Arc::clone(
-            map.entry(authority.to_string())
-                .or_insert_with(|| Arc::new(Semaphore::new(self.options.connections_per_backend))),
+            map.entry(authority.as_str().to_string())
+                .or_insert_with(|| {
+                    Arc::new(BackendPool::new(
+                        authority,
+                        self.options.connections_per_backend,
+                        self.options.connect_timeout,
+                    ))
+                }),
         )
     }
 
-    /// Sends a request as it is (the pass-through path): the response's body is streamed and
-    /// holds the backend's permit until it ends. The timeout covers the response's headers.
+    /// Sends a request as it is (the pass-through path; its URI in origin form): the
+    /// response's body is streamed and holds the backend's connection until it ends. The
+    /// timeout covers the response's headers, and waiting for a free slot.
     pub async fn send_raw(
-        &self,
+        pool: &Arc<BackendPool>,
         request: hyper::Request<OutBody>,
-        limit: Arc<Semaphore>,
         timeout: Duration,
     ) -> Result<hyper::Response<Streamed>, BackendError> {
-        // The timeout covers waiting for a free slot too.
-        let (permit, response) = tokio::time::timeout(timeout, async {
-            let permit = limit.acquire_owned().await.map_err(|_| {
-                BackendError::Connection("the backend's connection limit closed".into())
-            })?;
-            let response = self
-                .client
-                .request(request)
-                .await
-                .map_err(|e| BackendError::Connection(describe(&e)))?;
-            Ok::<_, BackendError>((permit, response))
-        })
-        .await
-        .map_err(|_| BackendError::Timeout)??;
+        let (response, lease) = tokio::time::timeout(timeout, pool.send(request))
+            .await
+            .map_err(|_| BackendError::Timeout)?
+            .map_err(|e| BackendError::Connection(e.0))?;
         let (mut parts, incoming) = response.into_parts();
         remove_hop_by_hop(&mut parts.headers);
         Ok(hyper::Response::from_parts(
             parts,
-            Streamed {
-                inner: incoming,
-                _permit: Some(permit),
-                counter: None,
-            },
+            Streamed::leased(incoming, lease),
         ))
     }
 }
@@ -330,12 +363,24 @@ impl<'a> Call<'a> {
                 )));
             }
         }
-        let limit = self
-            .upstream
-            .limit(uri.authority().map_or("", http::uri::Authority::as_str));
+        let Some(authority) = uri.authority() else {
+            return Err(BackendError::Connection(format!(
+                "backend URL `{}` has no host",
+                req.url
+            )));
+        };
+        let pool = self.upstream.pool(authority);
+        let origin = uri.path_and_query().map_or_else(
+            || hyper::Uri::from_static("/"),
+            |pq| hyper::Uri::try_from(pq.as_str()).unwrap_or_else(|_| hyper::Uri::from_static("/")),
+        );
         let method = hyper::Method::from_bytes(req.method.as_bytes())
             .map_err(|_| BackendError::Connection(format!("invalid method `{}`", req.method)))?;
-        let mut builder = hyper::Request::builder().method(method).uri(uri);
+        // Headers go straight into a map (a request builder moves its parts on every header).
+        let invalid = |what: &str, text: &str| {
+            BackendError::Connection(format!("invalid request: invalid header {what} `{text}`"))
+        };
+        let mut headers = http::HeaderMap::with_capacity(req.message.headers.len() + 1);
         let listed = connection_listed(&req.message.headers);
         for (name, values) in req.message.headers.iter() {
             if listed.iter().any(|l| name.eq_ignore_ascii_case(l)) {
@@ -346,15 +391,19 @@ impl<'a> Call<'a> {
                 if let Some(v) = values.first()
                     && Some(v) != self.incoming_host.as_ref()
                 {
-                    builder = builder.header(http::header::HOST, v.as_str());
+                    let value = http::HeaderValue::from_str(v).map_err(|_| invalid("value", v))?;
+                    headers.append(http::header::HOST, value);
                 }
                 continue;
             }
             if skip_header(name) {
                 continue;
             }
+            let header =
+                http::HeaderName::from_bytes(name.as_bytes()).map_err(|_| invalid("name", name))?;
             for v in values {
-                builder = builder.header(name.as_str(), v.as_str());
+                let value = http::HeaderValue::from_str(v).map_err(|_| invalid("value", v))?;
+                headers.append(header.clone(), value);
             }
         }
         let body: OutBody = match &req.message.body {
@@ -372,21 +421,17 @@ impl<'a> Call<'a> {
                 None => Either::Left(Full::new(Bytes::new())),
             },
         };
-        let request = builder
-            .body(body)
-            .map_err(|e| BackendError::Connection(format!("invalid request: {e}")))?;
+        let mut request = hyper::Request::new(body);
+        *request.method_mut() = method;
+        *request.uri_mut() = origin;
+        *request.headers_mut() = headers;
         let timeout = Duration::from_secs_f64(req.timeout_secs.clamp(0.001, 86_400.0));
         let work = async {
             // The timeout covers waiting for a free slot too.
-            let permit = limit.acquire_owned().await.map_err(|_| {
-                BackendError::Connection("the backend's connection limit closed".into())
-            })?;
-            let response = self
-                .upstream
-                .client
-                .request(request)
+            let (response, lease) = pool
+                .send(request)
                 .await
-                .map_err(|e| BackendError::Connection(describe(&e)))?;
+                .map_err(|e| BackendError::Connection(e.0))?;
             let (mut parts, incoming) = response.into_parts();
             // Hop-by-hop headers, and those `Connection` names, stay with this connection.
             remove_hop_by_hop(&mut parts.headers);
@@ -395,22 +440,22 @@ impl<'a> Call<'a> {
                 if HOP_BY_HOP.iter().any(|h| name.as_str() == *h) {
                     continue;
                 }
-                let v = String::from_utf8_lossy(value.as_bytes()).into_owned();
+                let v = match value.to_str() {
+                    Ok(s) => s.to_owned(),
+                    Err(_) => String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                };
                 match headers.iter_mut().find(|(n, _)| n == name.as_str()) {
                     Some(h) => h.1.push(v),
                     None => headers.push((name.as_str().to_string(), vec![v])),
                 }
             }
             let body = if self.stream_response {
-                // The permit goes with the body: the connection stays busy until it ends.
+                // The connection goes with the body: it stays busy until the body ends.
                 *self
                     .response_body
                     .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Streamed {
-                    inner: incoming,
-                    _permit: Some(permit),
-                    counter: None,
-                });
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                    Some(Streamed::leased(incoming, lease));
                 None
             } else {
                 let limited = Limited::new(incoming, self.upstream.options.max_buffered_body);
@@ -421,7 +466,7 @@ impl<'a> Call<'a> {
                         BackendError::Connection(format!("reading the backend's body: {e}"))
                     })?
                     .to_bytes();
-                drop(permit);
+                lease.release();
                 let text = String::from_utf8_lossy(&bytes).into_owned();
                 *self
                     .original_response
@@ -451,18 +496,6 @@ impl<'a> Call<'a> {
             },
         })
     }
-}
-
-fn describe(e: &hyper_util::client::legacy::Error) -> String {
-    use std::error::Error as _;
-    let mut s = e.to_string();
-    let mut src = e.source();
-    while let Some(inner) = src {
-        s.push_str(": ");
-        s.push_str(&inner.to_string());
-        src = inner.source();
-    }
-    s
 }
 
 impl Backend for Call<'_> {

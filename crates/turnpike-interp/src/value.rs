@@ -254,7 +254,12 @@ impl Dict {
 /// A text form of a key that identifies it (type tag and value).
 fn key_of(v: &Value) -> String {
     match v {
-        Value::Str(s) => format!("s:{s}"),
+        Value::Str(s) => {
+            let mut k = String::with_capacity(s.len() + 2);
+            k.push_str("s:");
+            k.push_str(s);
+            k
+        }
         other => format!("{:?}", other),
     }
 }

@@ -392,6 +392,10 @@ impl Driver<'_> {
             Val::Text(t) => Ok(t.clone()),
             Val::Expr(_) => {
                 let x = self.eval(v, st, frame)?;
+                // A string is its own text; anything else goes through `ToString()`.
+                if let Value::Str(s) = &x {
+                    return Ok(s.to_string());
+                }
                 Ok(turnpike_interp::eval::to_string_outside(
                     turnpike_ir::Library::get(),
                     frame.get(st),

@@ -846,6 +846,12 @@ fn emit_section(n: &Number, fmt: &[char], start: usize, info: &Section, out: &mu
 
 /// `double.ToString(format)` under the invariant culture.
 pub fn format_double(v: f64, format: &str) -> Result<String, NumError> {
+    // Shortest round-trip digits in positional form (the decimal exponent between -5 and
+    // 15, exclusive) are exactly what Rust's `Display` prints; a test holds the two paths
+    // equal.
+    if matches!(format, "R" | "r" | "G" | "g") && (1e-4..1e15).contains(&v.abs()) {
+        return Ok(v.to_string());
+    }
     format_binary_float(v, false, &|| format!("{:e}", v.abs()), format)
 }
 
@@ -1355,6 +1361,50 @@ mod tests {
 
     fn ok(s: &str) -> Result<String, NumError> {
         Ok(s.to_string())
+    }
+
+    /// The positional fast path of `format_double` prints what the general path prints.
+    #[test]
+    fn double_fast_path_matches_the_general_path() {
+        let slow = |v: f64, f: &str| format_binary_float(v, false, &|| format!("{:e}", v.abs()), f);
+        let mut values = vec![
+            1e-4,
+            -1e-4,
+            1e-4f64.next_up(),
+            1e15f64.next_down(),
+            -1e15f64.next_down(),
+            9.99,
+            0.1 + 0.2,
+            123_456_789.012_345_68,
+            1.0,
+            100.0,
+            99_999_999_999_999.9,
+        ];
+        // Random bit patterns and random decimals across the range, from a fixed seed.
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..20_000 {
+            values.push(f64::from_bits(next()));
+            let mantissa = (next() % 1_000_000_000) as f64;
+            let scale = 10f64.powi((next() % 24) as i32 - 12);
+            values.push(mantissa * scale);
+        }
+        let mut checked = 0;
+        for v in values {
+            if !(1e-4..1e15).contains(&v.abs()) {
+                continue;
+            }
+            for f in ["R", "r", "G", "g"] {
+                assert_eq!(format_double(v, f), slow(v, f), "{v:e} with {f}");
+            }
+            checked += 1;
+        }
+        assert!(checked > 15_000, "{checked}");
     }
 
     fn is_format<T: std::fmt::Debug>(r: Result<T, NumError>) -> bool {

@@ -122,10 +122,32 @@ fn host_get(it: &mut Interp, h: &HostRef, key: &Value) -> Result<Option<Value>, 
     let Value::Str(k) = key else {
         return Ok(None);
     };
-    Ok(host_entries(it, h)?
-        .into_iter()
-        .find(|(n, _)| matches!(n, Value::Str(n) if n.eq_ignore_ascii_case(k)))
-        .map(|(_, v)| v))
+    // One entry looked up in place: building every entry first costs a value per header.
+    let strs = |vs: &Vec<String>| Value::array(Ty::String, vs.iter().map(Value::str).collect());
+    let find = |list: &[(String, Vec<String>)]| {
+        list.iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(k))
+            .map(|(_, v)| strs(v))
+    };
+    Ok(match h {
+        HostRef::Headers(ctx, resp) => {
+            let m = if *resp { &ctx.response } else { &ctx.request };
+            find(&m.headers.0)
+        }
+        HostRef::Query(ctx, orig) => {
+            let u = if *orig { &ctx.original_url } else { &ctx.url };
+            find(&u.query)
+        }
+        HostRef::Matched(ctx) => ctx
+            .matched_parameters
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(k))
+            .map(|(_, v)| Value::str(v)),
+        _ => host_entries(it, h)?
+            .into_iter()
+            .find(|(n, _)| matches!(n, Value::Str(n) if n.eq_ignore_ascii_case(k)))
+            .map(|(_, v)| v),
+    })
 }
 
 /// Reads `d[key]` of any dictionary-like value; `None` when absent.

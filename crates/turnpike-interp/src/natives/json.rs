@@ -137,6 +137,11 @@ pub fn parse(text: &str) -> Result<JRef, Exception> {
 
 fn escape(s: &str, out: &mut String) {
     out.push('"');
+    if !s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     for ch in s.chars() {
         match ch {
             '"' => out.push_str("\\\""),
