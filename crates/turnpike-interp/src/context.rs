@@ -227,9 +227,9 @@ pub struct Context {
     /// The request method.
     pub method: String,
     /// `context.Request.Url`
-    pub url: Url,
+    pub url: std::sync::Arc<Url>,
     /// `context.Request.OriginalUrl`
-    pub original_url: Url,
+    pub original_url: std::sync::Arc<Url>,
     /// `context.Request.IpAddress`
     pub ip_address: String,
     /// `context.Request.MatchedParameters`
@@ -293,8 +293,8 @@ impl Default for Context {
             variables: std::cell::RefCell::new(Dict::new(false)),
             request: Message::default(),
             method: "GET".into(),
-            url: Url::localhost(),
-            original_url: Url::localhost(),
+            url: Url::localhost().into(),
+            original_url: Url::localhost().into(),
             ip_address: "127.0.0.1".into(),
             matched_parameters: Vec::new(),
             response: Message {

@@ -524,7 +524,7 @@ impl Driver<'_> {
                     .find(|(n, _)| n.eq_ignore_ascii_case(&name))
                     .map(|(_, v)| v.clone());
                 st.raw_query = None;
-                let q = &mut st.url.query;
+                let q = &mut Arc::make_mut(&mut st.url).query;
                 apply_exists_action(&action, current, vals, |v| match v {
                     Some(v) => match q.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(&name)) {
                         Some(e) => e.1 = v,
@@ -1106,12 +1106,13 @@ fn rewrite(st: &mut RequestState, template: &str, copy: bool) {
             }
         }
     }
-    st.url.path = if path.starts_with('/') {
+    let url = Arc::make_mut(&mut st.url);
+    url.path = if path.starts_with('/') {
         path
     } else {
         format!("/{path}")
     };
-    st.url.query = params;
+    url.query = params;
     st.url_rewritten = true;
     st.raw_query = None;
 }

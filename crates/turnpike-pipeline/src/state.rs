@@ -213,9 +213,9 @@ pub struct RequestState {
     /// The request method.
     pub method: String,
     /// The request URL (what the backend will get, after rewrites).
-    pub url: Url,
+    pub url: std::sync::Arc<Url>,
     /// The URL as the caller sent it.
-    pub original_url: Url,
+    pub original_url: std::sync::Arc<Url>,
     /// The request headers and body.
     pub request: HttpMessage,
     /// The response headers and body.
@@ -279,10 +279,11 @@ pub struct RequestState {
 impl RequestState {
     /// A request to `url` with `method`.
     pub fn new(method: &str, url: &str) -> Self {
-        let u = Url::parse(url);
+        // Both start as one shared value; a rewrite copies (`Arc::make_mut`).
+        let u = std::sync::Arc::new(Url::parse(url));
         RequestState {
             method: method.to_string(),
-            url: u.clone(),
+            url: std::sync::Arc::clone(&u),
             original_url: u,
             request: HttpMessage::default(),
             response: HttpMessage::default(),

@@ -172,7 +172,7 @@ fn context_of(y: &Yaml) -> Context {
         ctx.request.headers = Headers(headers.into());
     }
     if let Some(u) = y["url"].as_str() {
-        ctx.url = Url::parse(u);
+        ctx.url = Url::parse(u).into();
         ctx.original_url = ctx.url.clone();
     }
     if let Some(m) = y["method"].as_str() {
@@ -391,7 +391,8 @@ pub fn sample_context() -> Context {
     ctx.method = "POST".into();
     ctx.url = Url::parse(
         "https://api.contoso.com/orders/v1/orders/42?expand=items&api-version=2024-01-01",
-    );
+    )
+    .into();
     ctx.original_url = ctx.url.clone();
     ctx.ip_address = "203.0.113.7".into();
     ctx.matched_parameters = vec![("orderId".into(), "42".into())];

@@ -849,7 +849,7 @@ pub fn format_double(v: f64, format: &str) -> Result<String, NumError> {
     // Shortest round-trip digits in positional form (the decimal exponent between -5 and
     // 15, exclusive) are exactly what Rust's `Display` prints; a test holds the two paths
     // equal.
-    if matches!(format, "R" | "r" | "G" | "g") && (1e-4..1e15).contains(&v.abs()) {
+    if matches!(format, "" | "R" | "r" | "G" | "g") && (1e-4..1e15).contains(&v.abs()) {
         return Ok(v.to_string());
     }
     format_binary_float(v, false, &|| format!("{:e}", v.abs()), format)
@@ -1399,7 +1399,7 @@ mod tests {
             if !(1e-4..1e15).contains(&v.abs()) {
                 continue;
             }
-            for f in ["R", "r", "G", "g"] {
+            for f in ["", "R", "r", "G", "g"] {
                 assert_eq!(format_double(v, f), slow(v, f), "{v:e} with {f}");
             }
             checked += 1;

@@ -57,7 +57,7 @@ fn is_response(c: &Call<'_>) -> Result<bool, Exception> {
     })
 }
 
-fn url_of(c: &Call<'_>) -> Result<crate::context::Url, Exception> {
+fn url_of(c: &Call<'_>) -> Result<std::sync::Arc<crate::context::Url>, Exception> {
     match host(c)? {
         HostRef::Url(x, orig) => Ok(if orig {
             x.original_url.clone()
@@ -185,10 +185,10 @@ pub(crate) fn register(r: &mut Registry) {
     r.insert("IResponse.StatusReason", |_, c| {
         Ok(Value::str(&ctx(c)?.response.reason))
     });
-    r.insert("IUrl.Host", |_, c| Ok(Value::str(url_of(c)?.host)));
-    r.insert("IUrl.Path", |_, c| Ok(Value::str(url_of(c)?.path)));
+    r.insert("IUrl.Host", |_, c| Ok(Value::str(&url_of(c)?.host)));
+    r.insert("IUrl.Path", |_, c| Ok(Value::str(&url_of(c)?.path)));
     r.insert("IUrl.Port", |_, c| Ok(Value::Int(url_of(c)?.port)));
-    r.insert("IUrl.Scheme", |_, c| Ok(Value::str(url_of(c)?.scheme)));
+    r.insert("IUrl.Scheme", |_, c| Ok(Value::str(&url_of(c)?.scheme)));
     r.insert("IUrl.QueryString", |_, c| {
         Ok(Value::str(url_of(c)?.query_string()))
     });

@@ -283,7 +283,7 @@ pub fn token_string(it: &mut Interp, j: &JRef, indented: bool) -> Result<String,
             JVal::Other(v) => convert::to_string(it, v),
         };
     }
-    let mut out = String::new();
+    let mut out = String::with_capacity(256);
     write(it, j, if indented { Some(0) } else { None }, &mut out)?;
     Ok(out)
 }
@@ -831,7 +831,7 @@ pub(crate) fn register(r: &mut Registry) {
         }
         // With a `Formatting`, every token is written as JSON (a string value quoted).
         let indented = !matches!(c.arg(0), Value::Enum(_, 0));
-        let mut out = String::new();
+        let mut out = String::with_capacity(256);
         write(it, &j, if indented { Some(0) } else { None }, &mut out)?;
         Ok(Value::str(out))
     });
@@ -1080,7 +1080,7 @@ pub(crate) fn register(r: &mut Registry) {
         }
         let indented = c.args.iter().any(|a| matches!(a, Value::Enum(_, 1)));
         let j = from_value(it, &v)?;
-        let mut out = String::new();
+        let mut out = String::with_capacity(256);
         write(it, &j, if indented { Some(0) } else { None }, &mut out)?;
         Ok(Value::str(out))
     });
@@ -1148,7 +1148,7 @@ pub(crate) fn register(r: &mut Registry) {
 
 /// A token as compact JSON (for storing it outside an evaluation).
 pub fn json_text(it: &mut Interp, j: &JRef) -> String {
-    let mut out = String::new();
+    let mut out = String::with_capacity(256);
     match write(it, j, None, &mut out) {
         Ok(()) => out,
         Err(_) => String::new(),
