@@ -1009,7 +1009,14 @@ fn base_state(
     ip: std::net::IpAddr,
     request_id: u128,
 ) -> RequestState {
-    let mut st = RequestState::new(&method.to_ascii_uppercase(), url);
+    let upper;
+    let method = if method.bytes().any(|b| b.is_ascii_lowercase()) {
+        upper = method.to_ascii_uppercase();
+        upper.as_str()
+    } else {
+        method
+    };
+    let mut st = RequestState::new(method, url);
     st.request_id = request_id;
     st.now = DateTime::utc_now();
     st.ip = ip.to_string();

@@ -370,10 +370,15 @@ impl<'a> Call<'a> {
             )));
         };
         let pool = self.upstream.pool(authority);
-        let origin = uri.path_and_query().map_or_else(
-            || hyper::Uri::from_static("/"),
-            |pq| hyper::Uri::try_from(pq.as_str()).unwrap_or_else(|_| hyper::Uri::from_static("/")),
-        );
+        // Origin form, from the parsed parts (no second parse).
+        let mut origin = uri.into_parts();
+        origin.scheme = None;
+        origin.authority = None;
+        if origin.path_and_query.is_none() {
+            origin.path_and_query = Some(http::uri::PathAndQuery::from_static("/"));
+        }
+        let origin =
+            hyper::Uri::from_parts(origin).unwrap_or_else(|_| hyper::Uri::from_static("/"));
         let method = hyper::Method::from_bytes(req.method.as_bytes())
             .map_err(|_| BackendError::Connection(format!("invalid method `{}`", req.method)))?;
         // Headers go straight into a map (a request builder moves its parts on every header).
@@ -432,12 +437,29 @@ impl<'a> Call<'a> {
                 .send(request)
                 .await
                 .map_err(|e| BackendError::Connection(e.0))?;
-            let (mut parts, incoming) = response.into_parts();
-            // Hop-by-hop headers, and those `Connection` names, stay with this connection.
-            remove_hop_by_hop(&mut parts.headers);
-            let mut headers: Vec<(String, Vec<String>)> = Vec::new();
+            let (parts, incoming) = response.into_parts();
+            // Hop-by-hop headers, and those `Connection` names, stay with this connection
+            // (skipped here rather than removed from the map first).
+            let listed: Vec<String> = parts
+                .headers
+                .get_all(http::header::CONNECTION)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .map(str::trim)
+                .filter(|t| {
+                    !t.is_empty()
+                        && !t.eq_ignore_ascii_case("close")
+                        && !HOP_BY_HOP.iter().any(|h| t.eq_ignore_ascii_case(h))
+                })
+                .map(str::to_ascii_lowercase)
+                .collect();
+            let mut headers: Vec<(String, Vec<String>)> =
+                Vec::with_capacity(parts.headers.keys_len());
             for (name, value) in &parts.headers {
-                if HOP_BY_HOP.iter().any(|h| name.as_str() == *h) {
+                if HOP_BY_HOP.iter().any(|h| name.as_str() == *h)
+                    || listed.iter().any(|l| name.as_str() == l)
+                {
                     continue;
                 }
                 let v = match value.to_str() {

@@ -85,6 +85,32 @@ fn get_value_or_default(it: &mut Interp, c: &mut Call<'_>) -> Result<Value, Exce
     } else {
         Value::Null
     };
+    // Headers and query parameters read as text (the common case): the values joined
+    // straight from the context, with no array built in between.
+    if let (Value::Obj(o), Value::Str(k)) = (&d, &key)
+        && let Obj::Host(h) = &**o
+        && matches!(c.member.ty.subst(c.targs), Ty::String)
+    {
+        let list: Option<&[(String, Vec<String>)]> = match h {
+            HostRef::Headers(x, resp) => Some(if *resp {
+                &x.response.headers.0
+            } else {
+                &x.request.headers.0
+            }),
+            HostRef::Query(x, orig) => Some(if *orig {
+                &x.original_url.query
+            } else {
+                &x.url.query
+            }),
+            _ => None,
+        };
+        if let Some(list) = list {
+            return Ok(match list.iter().find(|(n, _)| n.eq_ignore_ascii_case(k)) {
+                Some((_, values)) => Value::str(values.join(",")),
+                None => default,
+            });
+        }
+    }
     let found = super::collections::dict_get(it, &d, &key)?;
     match found {
         None => Ok(default),
