@@ -90,6 +90,9 @@ enum Command {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum EngineArg {
     Interp,
+    /// Native code where the JIT compiles the case (checked against the interpreter), the
+    /// interpreter elsewhere.
+    Jit,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -102,6 +105,8 @@ enum TestFormat {
 enum Emit {
     Ast,
     Ir,
+    /// Cranelift IR of the JIT's native function (for bodies the JIT compiles).
+    Clif,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -169,12 +174,15 @@ fn test(path: &std::path::Path, engine: EngineArg, format: TestFormat) -> ExitCo
         eprintln!("error: `{}` does not exist", path.display());
         return ExitCode::from(2);
     }
-    let EngineArg::Interp = engine;
+    let engine = match engine {
+        EngineArg::Interp => turnpike_testkit::Engine::Interp,
+        EngineArg::Jit => turnpike_testkit::Engine::Jit,
+    };
     let mut passed = 0;
     let mut failed = 0;
     let mut suites: Vec<(String, Vec<turnpike_testkit::Outcome>)> = Vec::new();
     for f in turnpike_testkit::test_files(path) {
-        let outcomes = turnpike_testkit::run_file(&f, turnpike_testkit::Engine::Interp);
+        let outcomes = turnpike_testkit::run_file(&f, engine);
         for o in &outcomes {
             match &o.failure {
                 None => passed += 1,
@@ -296,6 +304,16 @@ fn compile(file: &std::path::Path, emit: Emit) -> ExitCode {
         (Emit::Ir, _, Some(c)) if !c.has_errors() => {
             turnpike_ir::print::body(turnpike_ir::Library::get(), &c.body)
         }
+        (Emit::Clif, _, Some(c)) if !c.has_errors() => match turnpike_jit::clif(&c.body) {
+            Ok(text) => text,
+            Err(why) => {
+                eprintln!(
+                    "error: the JIT does not compile this body yet: {}\n  = help: it runs on the interpreter; `--emit ir` shows its IR",
+                    why.0
+                );
+                return ExitCode::from(1);
+            }
+        },
         _ => return ExitCode::from(1),
     };
     print!("{out}");

@@ -154,3 +154,52 @@ fn every_example_suite_passes() {
     assert_eq!(failed, 0, "{out}");
     assert!(passed >= 4, "only {passed} cases");
 }
+
+#[test]
+fn every_conformance_case_passes_with_the_jit_engine() {
+    let o = turnpike(&["test", "tests/conformance", "--engine", "jit"]);
+    let out = stdout(&o);
+    let (passed, failed) = counts(&out);
+    assert_eq!(failed, 0, "{out}");
+    assert!(passed >= 1000, "only {passed} cases");
+    assert!(o.status.success());
+}
+
+#[test]
+fn compile_emits_cranelift_ir_or_says_why_not() {
+    let dir = std::env::temp_dir().join(format!("turnpike-clif-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let loop_file = dir.join("loop.cs");
+    std::fs::write(
+        &loop_file,
+        "@{ int s = 0; for (int i = 0; i < 10; i++) { s += i / (i - 11); } return s; }",
+    )
+    .expect("write");
+    let o = turnpike(&[
+        "compile",
+        loop_file.to_str().unwrap_or_default(),
+        "--emit",
+        "clif",
+    ]);
+    let out = stdout(&o);
+    assert!(o.status.success(), "{out}");
+    assert!(out.starts_with("function "), "{out}");
+    // The division is guarded: a compare with zero before `sdiv`.
+    assert!(out.contains("sdiv"), "{out}");
+    assert!(out.contains("icmp eq"), "{out}");
+    let string_file = dir.join("string.cs");
+    std::fs::write(&string_file, "@(\"a\".Length)").expect("write");
+    let o = turnpike(&[
+        "compile",
+        string_file.to_str().unwrap_or_default(),
+        "--emit",
+        "clif",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("the JIT does not compile this body yet"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

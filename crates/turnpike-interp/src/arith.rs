@@ -13,7 +13,7 @@ use crate::eval::Interp;
 use crate::value::{Exception, Value};
 
 fn divide_by_zero() -> Exception {
-    Exception::new("DivideByZeroException", "Attempted to divide by zero.")
+    Exception::divide_by_zero()
 }
 
 fn decimal_overflow() -> Exception {

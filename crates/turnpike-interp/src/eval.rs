@@ -129,10 +129,7 @@ enum PlaceRef {
 impl Interp {
     fn burn(&mut self) -> Result<(), Exception> {
         if self.fuel == 0 {
-            return Err(Exception::new(
-                "TimeoutException",
-                "the expression ran out of fuel: a loop or recursion ran too long",
-            ));
+            return Err(Exception::out_of_fuel());
         }
         self.fuel -= 1;
         Ok(())

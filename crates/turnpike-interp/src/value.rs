@@ -332,6 +332,19 @@ impl Exception {
         )
     }
 
+    /// `DivideByZeroException`.
+    pub fn divide_by_zero() -> Self {
+        Exception::new("DivideByZeroException", "Attempted to divide by zero.")
+    }
+
+    /// The evaluation ran out of fuel (Turnpike's limit on loops and calls).
+    pub fn out_of_fuel() -> Self {
+        Exception::new(
+            "TimeoutException",
+            "the expression ran out of fuel: a loop or recursion ran too long",
+        )
+    }
+
     /// `OverflowException`.
     pub fn overflow() -> Self {
         Exception::new(

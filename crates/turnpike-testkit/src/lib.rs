@@ -28,6 +28,10 @@ mod policy;
 pub enum Engine {
     /// The reference interpreter.
     Interp,
+    /// Native code from the JIT, checked against the interpreter: a case the JIT compiles
+    /// runs on both engines and fails on any difference. A case it does not compile yet runs
+    /// on the interpreter.
+    Jit,
 }
 
 /// One case's outcome.
@@ -144,7 +148,20 @@ fn run_case(case: &Yaml, engine: Engine) -> Result<(), String> {
         now: DateTime::new(2024, 1, 15, 10, 30, 0, 0, Kind::Utc).unwrap_or(DateTime::MIN),
         ..Options::default()
     };
-    let Engine::Interp = engine;
+    if engine == Engine::Jit
+        && let Ok(native) = turnpike_jit::compile(&body)
+    {
+        let jit = native.run(&opts);
+        let interp = turnpike_interp::run(&body, ctx, opts);
+        if !turnpike_jit::same_outcome(&jit, &interp) {
+            return Err(format!(
+                "the engines differ\n    jit    {}\n    interp {}",
+                outcome_text(&jit),
+                outcome_text(&interp)
+            ));
+        }
+        return compare(case, jit);
+    }
     let result = turnpike_interp::run(&body, ctx, opts);
     compare(case, result)
 }
@@ -203,6 +220,13 @@ pub(crate) fn yaml_value(y: &Yaml) -> Value {
         Yaml::String(s) => Value::str(s),
         Yaml::Boolean(b) => Value::Bool(*b),
         _ => Value::Null,
+    }
+}
+
+fn outcome_text(r: &Result<Value, Exception>) -> String {
+    match r {
+        Ok(v) => format!("value {}", show(v)),
+        Err(e) => format!("exception {}: {}", e.ty, e.message),
     }
 }
 
