@@ -55,7 +55,7 @@ fn arith(c: &mut Criterion) {
     group.bench_function("eval_jit", |b| {
         b.iter(|| {
             for f in &native {
-                let _ = black_box(f.run(&opts));
+                let _ = black_box(f.run(ctx.clone(), &opts));
             }
         });
     });
@@ -85,7 +85,7 @@ fn corpus(c: &mut Criterion) {
             b.iter(|| {
                 for ((_, _, body), n) in bodies.iter().zip(&native) {
                     let _ = black_box(match n {
-                        Ok(f) => f.run(&opts),
+                        Ok(f) => f.run(ctx.clone(), &opts),
                         Err(_) => run(body, ctx.clone(), opts.clone()),
                     });
                 }

@@ -610,6 +610,21 @@ impl Interp {
         Ok(r)
     }
 
+    /// Fuel left.
+    pub fn fuel(&self) -> u64 {
+        self.fuel
+    }
+
+    /// Sets the fuel left (an engine that burns fuel outside the interpreter hands it over).
+    pub fn set_fuel(&mut self, fuel: u64) {
+        self.fuel = fuel;
+    }
+
+    /// Applies a conversion to an evaluated value (`to` is the expression's type).
+    pub fn convert_value(&mut self, conv: &Conv, v: Value, to: &Ty) -> Result<Value, Exception> {
+        self.convert(conv, v, to)
+    }
+
     /// Calls a library member with evaluated arguments.
     pub fn call_values(
         &mut self,

@@ -19,11 +19,13 @@ use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{FuncId, Linkage, Module, default_libcall_names};
-use turnpike_interp::{Exception, Options, Value};
+use std::rc::Rc;
+
+use turnpike_interp::{Context, Exception, Options, Value};
 use turnpike_ir::ir::Body;
 use turnpike_ir::{Prim, Ty};
 
-use crate::host::{JitCtx, Status};
+use crate::host::{HostState, JitCtx, Status};
 pub use crate::lower::Unsupported;
 use crate::lower::{HostRefs, Lower};
 
@@ -73,10 +75,23 @@ impl Drop for CodeOwner {
 
 type NativeFn = unsafe extern "C" fn(*mut JitCtx, *mut u64) -> u32;
 
+/// What a body's native function leaves in its out slot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ret {
+    /// Nothing (`void`).
+    Void,
+    /// The bits of a register value.
+    Reg(Prim),
+    /// A value handle.
+    Handle,
+}
+
 /// One body compiled to native code.
 pub struct Compiled {
     func: NativeFn,
-    ret: Option<Prim>,
+    ret: Ret,
+    /// The body: host functions read its nodes by address while the code runs.
+    _body: Arc<Body>,
     _owner: Arc<CodeOwner>,
 }
 
@@ -89,24 +104,37 @@ impl std::fmt::Debug for Compiled {
 }
 
 impl Compiled {
-    /// Runs the body: its value, or the exception the interpreter would raise.
-    pub fn run(&self, opts: &Options) -> Result<Value, Exception> {
+    /// Runs the body against a request context: its value, or the exception the
+    /// interpreter would raise.
+    pub fn run(&self, context: Rc<Context>, opts: &Options) -> Result<Value, Exception> {
+        let mut host = HostState::new(context, opts.clone());
         let mut ctx = JitCtx {
             fuel: opts.fuel,
-            host_panicked: 0,
+            failed: 0,
+            pad: 0,
+            host: &raw mut host,
         };
         let mut out: u64 = 0;
         // SAFETY: `func` is a function Cranelift compiled with the signature
         // `(ptr, ptr) -> i32` in the platform's C calling convention (`lower::body_signature`
         // with the ISA's default convention); both pointers point to live locals of this
-        // frame with the layout the code expects (`JitCtx` is `repr(C)`, `out` is 8 bytes);
+        // frame with the layout the code expects (`JitCtx` is `repr(C)`, `out` is 8 bytes),
+        // and `ctx.host` to `host`, which outlives the call;
         // `_owner` keeps the code mapped for as long as `self` lives. The code cannot trap:
         // divisions are checked before they run and no other trapping instruction is emitted.
         let code = unsafe { (self.func)(&mut ctx, &mut out) };
         match Status::from_code(code) {
-            Status::Ok => Ok(decode(self.ret, out)),
+            Status::Ok => Ok(match self.ret {
+                Ret::Void => Value::Null,
+                Ret::Reg(p) => decode(p, out),
+                Ret::Handle => host.arena.get(out as usize).cloned().unwrap_or(Value::Null),
+            }),
+            Status::Exception => Err(host.exception.take().unwrap_or_else(|| {
+                Exception::new("InvalidOperationException", "internal error in native code")
+            })),
             Status::DivideByZero => Err(Exception::divide_by_zero()),
             Status::Overflow => Err(Exception::overflow()),
+            Status::NullReference => Err(Exception::null_ref()),
             Status::OutOfFuel => Err(Exception::out_of_fuel()),
             Status::Internal => Err(Exception::new(
                 "InvalidOperationException",
@@ -116,17 +144,16 @@ impl Compiled {
     }
 }
 
-fn decode(ret: Option<Prim>, bits: u64) -> Value {
-    match ret {
-        None => Value::Null,
-        Some(Prim::Bool) => Value::Bool(bits & 0xff != 0),
-        Some(Prim::Int) => Value::Int(bits as i32),
-        Some(Prim::UInt) => Value::UInt(bits as u32),
-        Some(Prim::Long) => Value::Long(bits as i64),
-        Some(Prim::ULong) => Value::ULong(bits),
-        Some(Prim::Float) => Value::Float(f32::from_bits(bits as u32)),
-        Some(Prim::Double) => Value::Double(f64::from_bits(bits)),
-        Some(_) => Value::Null,
+fn decode(p: Prim, bits: u64) -> Value {
+    match p {
+        Prim::Bool => Value::Bool(bits & 0xff != 0),
+        Prim::Int => Value::Int(bits as i32),
+        Prim::UInt => Value::UInt(bits as u32),
+        Prim::Long => Value::Long(bits as i64),
+        Prim::ULong => Value::ULong(bits),
+        Prim::Float => Value::Float(f32::from_bits(bits as u32)),
+        Prim::Double => Value::Double(f64::from_bits(bits)),
+        _ => Value::Null,
     }
 }
 
@@ -172,6 +199,14 @@ fn build(
         f64_rem: refs[0],
         f32_rem: refs[1],
         f64_to_int: refs[2],
+        leaf: refs[3],
+        boxed: refs[4],
+        unbox: refs[5],
+        call: refs[6],
+        convert: refs[7],
+        binary: refs[8],
+        unary: refs[9],
+        op: refs[10],
     };
     let config = module.target_config();
     let r = Lower::run(FunctionBuilder::new(func, fctx), body, host, ptr_ty)
@@ -183,16 +218,21 @@ fn build(
     r
 }
 
-fn ret_prim(body: &Body) -> Option<Prim> {
+fn ret_of(body: &Body) -> Ret {
     match &body.ty {
-        Ty::Prim(p) => Some(*p),
-        _ => None,
+        Ty::Void => Ret::Void,
+        t => match lower::reg_prim(t) {
+            Some(p) => Ret::Reg(p),
+            None => Ret::Handle,
+        },
     }
 }
 
 /// Compiles a batch of bodies into one block of code memory. Each result is the compiled
 /// function or why the body stays on the interpreter.
 pub fn compile_batch(bodies: &[&Body]) -> Vec<Result<Compiled, Unsupported>> {
+    // Owned copies: native code holds the addresses of their nodes.
+    let bodies: Vec<Arc<Body>> = bodies.iter().map(|b| Arc::new((*b).clone())).collect();
     let mut module = match new_module() {
         Ok(m) => m,
         Err(e) => {
@@ -204,7 +244,7 @@ pub fn compile_batch(bodies: &[&Body]) -> Vec<Result<Compiled, Unsupported>> {
     };
     let mut ctx = module.make_context();
     let mut fctx = FunctionBuilderContext::new();
-    let mut ids: Vec<Result<(FuncId, Option<Prim>), Unsupported>> = Vec::new();
+    let mut ids: Vec<Result<(FuncId, Ret), Unsupported>> = Vec::new();
     let mut bytes = 0usize;
     for (i, body) in bodies.iter().enumerate() {
         ctx.func.name = UserFuncName::user(0, i as u32);
@@ -218,7 +258,7 @@ pub fn compile_batch(bodies: &[&Body]) -> Vec<Result<Compiled, Unsupported>> {
             bytes += ctx
                 .compiled_code()
                 .map_or(0, |c| c.code_info().total_size as usize);
-            Ok((id, ret_prim(body)))
+            Ok((id, ret_of(body)))
         });
         module.clear_context(&mut ctx);
         ids.push(r);
@@ -243,8 +283,10 @@ pub fn compile_batch(bodies: &[&Body]) -> Vec<Result<Compiled, Unsupported>> {
         bytes,
     });
     fns.into_iter()
-        .map(|r| {
+        .zip(bodies)
+        .map(|(r, body)| {
             r.map(|(ptr, ret)| Compiled {
+                _body: body,
                 // SAFETY: `ptr` is the finalized code of a function defined with the signature
                 // `NativeFn` describes (see `Compiled::run`); it stays mapped while `owner` lives.
                 func: unsafe { std::mem::transmute::<*const u8, NativeFn>(ptr) },

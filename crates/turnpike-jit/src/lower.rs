@@ -11,13 +11,14 @@
 
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
-    AbiParam, Block, BlockArg, FuncRef, InstBuilder, MemFlagsData, Type, Value as CValue, types,
+    AbiParam, Block, BlockArg, FuncRef, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind,
+    Type, Value as CValue, types,
 };
 use cranelift_frontend::{FunctionBuilder, Variable};
 use turnpike_ir::ir::{BinOp, Body, Const, Conv, Expr, ExprKind, OpType, Place, Stmt, UnOp};
 use turnpike_ir::{Prim, Ty};
 
-use crate::host::{self, FUEL_OFFSET, Status};
+use crate::host::{self, FAILED_OFFSET, FUEL_OFFSET, Status};
 
 /// A form the JIT does not compile yet, with what it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +39,17 @@ pub fn clif_type(p: Prim) -> Option<Type> {
         _ => return None,
     })
 }
+
+/// The register type of `ty`, when its values live in registers (otherwise they are handles).
+pub fn reg_prim(ty: &Ty) -> Option<Prim> {
+    match ty {
+        Ty::Prim(p) if clif_type(*p).is_some() => Some(*p),
+        _ => None,
+    }
+}
+
+/// The type of a value handle.
+pub const HANDLE: Type = types::I64;
 
 fn prim_of(ty: &Ty) -> Result<Prim, Unsupported> {
     match ty {
@@ -63,13 +75,30 @@ pub struct HostRefs {
     pub f32_rem: FuncRef,
     /// `tp_f64_to_int`
     pub f64_to_int: FuncRef,
+    /// `tp_leaf`
+    pub leaf: FuncRef,
+    /// `tp_box`
+    pub boxed: FuncRef,
+    /// `tp_unbox`
+    pub unbox: FuncRef,
+    /// `tp_call`
+    pub call: FuncRef,
+    /// `tp_convert`
+    pub convert: FuncRef,
+    /// `tp_binary`
+    pub binary: FuncRef,
+    /// `tp_unary`
+    pub unary: FuncRef,
+    /// `tp_op`
+    pub op: FuncRef,
 }
 
 /// Lowers one body into `b` (whose function has the signature above).
 pub struct Lower<'a, 'f> {
     b: FunctionBuilder<'f>,
     _body: std::marker::PhantomData<&'a Body>,
-    vars: Vec<Option<(Variable, Prim)>>,
+    /// Each local slot's variable, and its register type (`None`: a value handle).
+    vars: Vec<(Variable, Option<Prim>)>,
     ctx_ptr: CValue,
     out_ptr: CValue,
     exit: Block,
@@ -92,13 +121,6 @@ impl<'a, 'f> Lower<'a, 'f> {
         host: HostRefs,
         ptr_ty: Type,
     ) -> Result<FunctionBuilder<'f>, Unsupported> {
-        // The result type must be one this lowering returns.
-        match &body.ty {
-            Ty::Void => {}
-            t => {
-                prim_of(t)?;
-            }
-        }
         let entry = b.create_block();
         b.append_block_params_for_function_params(entry);
         b.switch_to_block(entry);
@@ -109,14 +131,14 @@ impl<'a, 'f> Lower<'a, 'f> {
         let _ = ptr_ty;
         let mut vars = Vec::with_capacity(body.locals.len());
         for local in &body.locals {
-            let p = prim_of(&local.ty)?;
-            let t = clif_type(p).unwrap_or(types::I32);
+            let p = reg_prim(&local.ty);
+            let t = p.and_then(clif_type).unwrap_or(HANDLE);
             let v = b.declare_var(t);
-            // Every slot starts at zero (the interpreter's frame starts at null; C#'s
-            // definite assignment means no read sees either).
+            // Every slot starts at zero, or the null handle (the interpreter's frame starts
+            // at null; C#'s definite assignment means no read sees the difference).
             let zero = zero(&mut b, t);
             b.def_var(v, zero);
-            vars.push(Some((v, p)));
+            vars.push((v, p));
         }
         let mut l = Lower {
             b,
@@ -177,14 +199,14 @@ impl<'a, 'f> Lower<'a, 'f> {
     fn stmt(&mut self, s: &Stmt) -> Result<(), Unsupported> {
         match s {
             Stmt::Expr(e) => {
-                if e.ty == Ty::Void {
+                if e.ty == Ty::Void && !matches!(e.kind, ExprKind::Call { .. }) {
                     return unsupported("void expressions");
                 }
                 self.expr(e)?;
             }
             Stmt::Block(b) => self.stmts(b)?,
             Stmt::If(c, t, e) => {
-                let c = self.expr(c)?;
+                let c = self.cond(c)?;
                 let (then_b, else_b, join) = (
                     self.b.create_block(),
                     self.b.create_block(),
@@ -220,7 +242,7 @@ impl<'a, 'f> Lower<'a, 'f> {
                     Some(c) => {
                         self.b.ins().brif(skip, body_b, &[], check, &[]);
                         self.b.switch_to_block(check);
-                        let c = self.expr(c)?;
+                        let c = self.cond(c)?;
                         self.b.ins().brif(c, body_b, &[], done, &[]);
                     }
                     None => {
@@ -242,9 +264,13 @@ impl<'a, 'f> Lower<'a, 'f> {
             }
             Stmt::Return(e) => {
                 if let Some(e) = e {
-                    let v = self.expr(e)?;
-                    let p = prim_of(&e.ty)?;
-                    let bits = self.bits_of(v, p);
+                    let bits = match reg_prim(&e.ty) {
+                        Some(p) => {
+                            let v = self.expr(e)?;
+                            self.bits_of(v, p)
+                        }
+                        None => self.boxed(e)?,
+                    };
                     self.b
                         .ins()
                         .store(MemFlagsData::trusted(), bits, self.out_ptr, 0);
@@ -275,6 +301,14 @@ impl<'a, 'f> Lower<'a, 'f> {
         Ok(())
     }
 
+    /// A `bool` condition in a register.
+    fn cond(&mut self, c: &Expr) -> Result<CValue, Unsupported> {
+        if reg_prim(&c.ty) != Some(Prim::Bool) {
+            return unsupported(format!("a condition of type `{:?}`", c.ty));
+        }
+        self.expr(c)
+    }
+
     /// A result as the 64 bits written to `out`.
     fn bits_of(&mut self, v: CValue, p: Prim) -> CValue {
         let plain = MemFlagsData::new();
@@ -291,28 +325,284 @@ impl<'a, 'f> Lower<'a, 'f> {
         }
     }
 
-    fn var(&self, id: turnpike_ir::ir::LocalId) -> Result<(Variable, Prim), Unsupported> {
+    fn var(&self, id: turnpike_ir::ir::LocalId) -> Result<(Variable, Option<Prim>), Unsupported> {
         self.vars
             .get(id.0 as usize)
             .copied()
-            .flatten()
             .ok_or_else(|| Unsupported(format!("local slot {}", id.0)))
+    }
+
+    /// Calls a host function; a failure it flags jumps to the exit with its status.
+    fn host_call(&mut self, f: FuncRef, args: &[CValue]) -> CValue {
+        let call = self.b.ins().call(f, args);
+        let r = self.b.inst_results(call)[0];
+        let failed = self.b.ins().load(
+            types::I32,
+            MemFlagsData::trusted(),
+            self.ctx_ptr,
+            FAILED_OFFSET,
+        );
+        let cont = self.b.create_block();
+        self.b
+            .ins()
+            .brif(failed, self.exit, &[BlockArg::from(failed)], cont, &[]);
+        self.b.switch_to_block(cont);
+        r
+    }
+
+    fn node(&mut self, e: &Expr) -> CValue {
+        self.b
+            .ins()
+            .iconst(types::I64, std::ptr::from_ref(e) as i64)
+    }
+
+    /// An expression as a value handle (register values boxed).
+    fn boxed(&mut self, e: &Expr) -> Result<CValue, Unsupported> {
+        let v = self.expr(e)?;
+        Ok(match reg_prim(&e.ty) {
+            Some(p) => {
+                let bits = self.bits_of(v, p);
+                let code = self
+                    .b
+                    .ins()
+                    .iconst(types::I32, i64::from(host::prim_index(p)));
+                let ctx = self.ctx_ptr;
+                self.host_call(self.host.boxed, &[ctx, bits, code])
+            }
+            None => v,
+        })
+    }
+
+    /// A value handle as a register value of `p`.
+    fn unboxed(&mut self, h: CValue, p: Prim) -> CValue {
+        let code = self
+            .b
+            .ins()
+            .iconst(types::I32, i64::from(host::prim_index(p)));
+        let ctx = self.ctx_ptr;
+        let bits = self.host_call(self.host.unbox, &[ctx, h, code]);
+        let plain = MemFlagsData::new();
+        match p {
+            Prim::Bool => self.b.ins().ireduce(types::I8, bits),
+            Prim::Int | Prim::UInt => self.b.ins().ireduce(types::I32, bits),
+            Prim::Float => {
+                let i = self.b.ins().ireduce(types::I32, bits);
+                self.b.ins().bitcast(types::F32, plain, i)
+            }
+            Prim::Double => self.b.ins().bitcast(types::F64, plain, bits),
+            _ => bits,
+        }
+    }
+
+    /// A host result handle as the expression's kind (unboxed when it lives in a register).
+    fn result(&mut self, h: CValue, ty: &Ty) -> CValue {
+        match reg_prim(ty) {
+            Some(p) => self.unboxed(h, p),
+            None => h,
+        }
+    }
+
+    /// `tp_op` on the node `e` with its operands evaluated (boxed) in order.
+    fn op(&mut self, e: &Expr, operands: &[&Expr], extra: i64) -> Result<CValue, Unsupported> {
+        let mut hs = Vec::with_capacity(operands.len());
+        for x in operands {
+            hs.push(self.boxed(x)?);
+        }
+        Ok(self.op_handles(e, &hs, extra))
+    }
+
+    fn op_handles(&mut self, e: &Expr, hs: &[CValue], extra: i64) -> CValue {
+        let slot = self.b.create_sized_stack_slot(StackSlotData::new(
+            StackSlotKind::ExplicitSlot,
+            (8 * hs.len().max(1)) as u32,
+            3,
+        ));
+        for (i, h) in hs.iter().enumerate() {
+            self.b
+                .ins()
+                .stack_store(types::I64, *h, slot, (8 * i) as i32);
+        }
+        let addr = self.b.ins().stack_addr(types::I64, slot, 0);
+        let count = self.b.ins().iconst(types::I64, hs.len() as i64);
+        let extra = self.b.ins().iconst(types::I64, extra);
+        let node = self.node(e);
+        let ctx = self.ctx_ptr;
+        self.host_call(self.host.op, &[ctx, node, addr, count, extra])
+    }
+
+    fn leaf(&mut self, e: &Expr) -> CValue {
+        let n = self.node(e);
+        let ctx = self.ctx_ptr;
+        let h = self.host_call(self.host.leaf, &[ctx, n]);
+        self.result(h, &e.ty)
     }
 
     fn expr(&mut self, e: &Expr) -> Result<CValue, Unsupported> {
         Ok(match &e.kind {
-            ExprKind::Const(c) => self.constant(c, &e.ty)?,
+            ExprKind::Const(Const::Null) if reg_prim(&e.ty).is_none() => {
+                self.b.ins().iconst(HANDLE, 0)
+            }
+            ExprKind::Const(c) if reg_prim(&e.ty).is_some() => self.constant(c, &e.ty)?,
+            ExprKind::Const(_)
+            | ExprKind::Context
+            | ExprKind::TypeOf(_)
+            | ExprKind::Unsupported(_) => self.leaf(e),
+            ExprKind::ArrayInit(_, items) => {
+                let items: Vec<&Expr> = items.iter().collect();
+                let h = self.op(e, &items, 0)?;
+                self.result(h, &e.ty)
+            }
+            ExprKind::NewArray(_, n) | ExprKind::As(n, _) | ExprKind::Is(n, _, None) => {
+                let h = self.op(e, &[&**n], 0)?;
+                self.result(h, &e.ty)
+            }
+            ExprKind::Element(a, i) => {
+                let h = self.op(e, &[&**a, &**i], 0)?;
+                self.result(h, &e.ty)
+            }
+            ExprKind::Format(parts) => {
+                let mut acc = self.b.ins().iconst(HANDLE, 0);
+                for (i, p) in parts.iter().enumerate() {
+                    if let turnpike_ir::ir::FmtPart::Hole { value, align, .. } = p {
+                        let v = self.boxed(value)?;
+                        let a = match align {
+                            Some(a) => self.boxed(a)?,
+                            None => self.b.ins().iconst(HANDLE, 0),
+                        };
+                        acc = self.op_handles(e, &[acc, v, a], i as i64);
+                    }
+                }
+                self.op_handles(e, &[acc], parts.len() as i64)
+            }
+            ExprKind::Default(ty) if reg_prim(ty).is_none() => self.leaf(e),
             ExprKind::Local(id) => {
                 let (v, _) = self.var(*id)?;
                 self.b.use_var(v)
             }
-            ExprKind::Convert(conv, inner) => match conv {
-                Conv::Numeric(from, to) => {
-                    let x = self.expr(inner)?;
-                    self.numeric(x, *from, *to)?
+            ExprKind::Convert(Conv::Numeric(from, to), inner)
+                if clif_type(*from).is_some()
+                    && clif_type(*to).is_some()
+                    && *from != Prim::Bool
+                    && *to != Prim::Bool =>
+            {
+                let x = self.expr(inner)?;
+                self.numeric(x, *from, *to)?
+            }
+            ExprKind::Convert(_, inner) => {
+                let h = self.boxed(inner)?;
+                let n = self.node(e);
+                let ctx = self.ctx_ptr;
+                let r = self.host_call(self.host.convert, &[ctx, n, h]);
+                self.result(r, &e.ty)
+            }
+            ExprKind::Unary(_, p, x) if clif_type(*p).is_none() || reg_prim(&x.ty).is_none() => {
+                let h = self.boxed(x)?;
+                let n = self.node(e);
+                let ctx = self.ctx_ptr;
+                let r = self.host_call(self.host.unary, &[ctx, n, h]);
+                self.result(r, &e.ty)
+            }
+            ExprKind::Binary(_, t, a, b)
+                if !matches!(t, OpType::Prim(p) | OpType::Checked(p) if clif_type(*p).is_some())
+                    || reg_prim(&a.ty).is_none()
+                    || reg_prim(&b.ty).is_none() =>
+            {
+                let x = self.boxed(a)?;
+                let y = self.boxed(b)?;
+                let n = self.node(e);
+                let ctx = self.ctx_ptr;
+                let r = self.host_call(self.host.binary, &[ctx, n, x, y]);
+                self.result(r, &e.ty)
+            }
+            ExprKind::Call {
+                member, recv, args, ..
+            } => {
+                if args.iter().any(|a| matches!(a.kind, ExprKind::Ref(_))) {
+                    return unsupported("`out`/`ref` arguments");
                 }
-                other => return unsupported(format!("conversion {other:?}")),
-            },
+                let r = match recv {
+                    Some(r) => {
+                        let h = self.boxed(r)?;
+                        // An instance member on `null`, before the arguments are evaluated.
+                        if !turnpike_ir::Library::get().member(*member).is_static {
+                            let null = self.b.ins().icmp_imm_s(IntCC::Equal, h, 0);
+                            self.raise_if(null, Status::NullReference);
+                        }
+                        h
+                    }
+                    None => self.b.ins().iconst(HANDLE, 0),
+                };
+                let n = args.len();
+                let slot = self.b.create_sized_stack_slot(StackSlotData::new(
+                    StackSlotKind::ExplicitSlot,
+                    (8 * n.max(1)) as u32,
+                    3,
+                ));
+                for (i, a) in args.iter().enumerate() {
+                    let h = self.boxed(a)?;
+                    self.b
+                        .ins()
+                        .stack_store(types::I64, h, slot, (8 * i) as i32);
+                }
+                let addr = self.b.ins().stack_addr(types::I64, slot, 0);
+                let count = self.b.ins().iconst(types::I64, n as i64);
+                let node = self.node(e);
+                let ctx = self.ctx_ptr;
+                let h = self.host_call(self.host.call, &[ctx, node, r, addr, count]);
+                if e.ty == Ty::Void {
+                    h
+                } else {
+                    self.result(h, &e.ty)
+                }
+            }
+            ExprKind::NullCond { recv, tmp, rest } => {
+                if reg_prim(&e.ty).is_some() {
+                    return unsupported("`?.` giving a register value");
+                }
+                let h = self.boxed(recv)?;
+                let (tmp_var, tmp_prim) = self.var(*tmp)?;
+                if tmp_prim.is_some() {
+                    return unsupported("`?.` on a register value");
+                }
+                self.b.def_var(tmp_var, h);
+                let (some, join) = (self.b.create_block(), self.b.create_block());
+                let r = self.b.append_block_param(join, HANDLE);
+                let null = self.b.ins().iconst(HANDLE, 0);
+                self.b
+                    .ins()
+                    .brif(h, some, &[], join, &[BlockArg::from(null)]);
+                self.b.switch_to_block(some);
+                let v = self.boxed(rest)?;
+                self.b.ins().jump(join, &[BlockArg::from(v)]);
+                self.b.switch_to_block(join);
+                r
+            }
+            ExprKind::Coalesce(a, b) => {
+                let h = self.boxed(a)?;
+                let p = reg_prim(&e.ty);
+                let t = p.and_then(clif_type).unwrap_or(HANDLE);
+                let (some, none, join) = (
+                    self.b.create_block(),
+                    self.b.create_block(),
+                    self.b.create_block(),
+                );
+                let r = self.b.append_block_param(join, t);
+                self.b.ins().brif(h, some, &[], none, &[]);
+                self.b.switch_to_block(some);
+                let x = match p {
+                    Some(p) => self.unboxed(h, p),
+                    None => h,
+                };
+                self.b.ins().jump(join, &[BlockArg::from(x)]);
+                self.b.switch_to_block(none);
+                let y = match p {
+                    Some(_) => self.expr(b)?,
+                    None => self.boxed(b)?,
+                };
+                self.b.ins().jump(join, &[BlockArg::from(y)]);
+                self.b.switch_to_block(join);
+                r
+            }
             ExprKind::Unary(op, p, x) => {
                 let p = *p;
                 clif_type(p).ok_or_else(|| Unsupported(format!("`{p:?}` operands")))?;
@@ -344,7 +634,7 @@ impl<'a, 'f> Lower<'a, 'f> {
                 self.binary(*op, p, checked, x, y, y_prim)?
             }
             ExprKind::Logical(is_and, a, b) => {
-                let x = self.expr(a)?;
+                let x = self.cond(a)?;
                 let rhs = self.b.create_block();
                 let join = self.b.create_block();
                 let r = self.b.append_block_param(join, types::I8);
@@ -354,15 +644,15 @@ impl<'a, 'f> Lower<'a, 'f> {
                     self.b.ins().brif(x, join, &[BlockArg::from(x)], rhs, &[]);
                 }
                 self.b.switch_to_block(rhs);
-                let y = self.expr(b)?;
+                let y = self.cond(b)?;
                 self.b.ins().jump(join, &[BlockArg::from(y)]);
                 self.b.switch_to_block(join);
                 r
             }
             ExprKind::Cond(c, a, b) => {
-                let p = prim_of(&e.ty)?;
-                let t = clif_type(p).unwrap_or(types::I32);
-                let c = self.expr(c)?;
+                let p = reg_prim(&e.ty);
+                let t = p.and_then(clif_type).unwrap_or(HANDLE);
+                let c = self.cond(c)?;
                 let (tb, fb, join) = (
                     self.b.create_block(),
                     self.b.create_block(),
@@ -371,10 +661,18 @@ impl<'a, 'f> Lower<'a, 'f> {
                 let r = self.b.append_block_param(join, t);
                 self.b.ins().brif(c, tb, &[], fb, &[]);
                 self.b.switch_to_block(tb);
-                let x = self.expr(a)?;
+                let x = if p.is_some() {
+                    self.expr(a)?
+                } else {
+                    self.boxed(a)?
+                };
                 self.b.ins().jump(join, &[BlockArg::from(x)]);
                 self.b.switch_to_block(fb);
-                let y = self.expr(b)?;
+                let y = if p.is_some() {
+                    self.expr(b)?
+                } else {
+                    self.boxed(b)?
+                };
                 self.b.ins().jump(join, &[BlockArg::from(y)]);
                 self.b.switch_to_block(join);
                 r
@@ -383,8 +681,11 @@ impl<'a, 'f> Lower<'a, 'f> {
                 let Place::Local(id) = &**place else {
                     return unsupported("assignment to a non-local place");
                 };
-                let v = self.expr(value)?;
-                let (var, _) = self.var(*id)?;
+                let (var, p) = self.var(*id)?;
+                let v = match p {
+                    Some(_) => self.expr(value)?,
+                    None => self.boxed(value)?,
+                };
                 self.b.def_var(var, v);
                 v
             }
@@ -397,7 +698,10 @@ impl<'a, 'f> Lower<'a, 'f> {
                 let Place::Local(id) = &**place else {
                     return unsupported("`++`/`--` on a non-local place");
                 };
-                let (var, _) = self.var(*id)?;
+                let (var, local) = self.var(*id)?;
+                if local.is_none() {
+                    return unsupported("`++`/`--` on a value handle");
+                }
                 let old = self.b.use_var(var);
                 let new = if is_float(*prim) {
                     let d = self.float_const(*prim, f64::from(*delta));
@@ -413,11 +717,17 @@ impl<'a, 'f> Lower<'a, 'f> {
                 let Place::Local(id) = &**place else {
                     return unsupported("compound assignment to a non-local place");
                 };
-                let (var, _) = self.var(*id)?;
-                let (tmp_var, _) = self.var(*tmp)?;
+                let (var, p) = self.var(*id)?;
+                let (tmp_var, tmp_p) = self.var(*tmp)?;
+                if p != tmp_p {
+                    return unsupported("compound assignment through a differently typed slot");
+                }
                 let cur = self.b.use_var(var);
                 self.b.def_var(tmp_var, cur);
-                let v = self.expr(value)?;
+                let v = match p {
+                    Some(_) => self.expr(value)?,
+                    None => self.boxed(value)?,
+                };
                 self.b.def_var(var, v);
                 v
             }

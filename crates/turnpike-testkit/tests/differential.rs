@@ -40,9 +40,11 @@ fn differ(bodies: &[(String, Body)]) -> (usize, Vec<String>) {
     for ((code, body), c) in bodies.iter().zip(compiled) {
         let Ok(c) = c else { continue };
         native += 1;
-        let jit = c.run(&opts());
-        let interp = turnpike_interp::run(body, Rc::new(Context::default()), opts());
-        if !turnpike_jit::same_outcome(&jit, &interp) {
+        // One clock reading for both engines.
+        let o = opts();
+        let jit = c.run(Rc::new(Context::default()), &o);
+        let interp = turnpike_interp::run(body, Rc::new(Context::default()), o);
+        if !turnpike_testkit::engines_agree(&jit, &interp) {
             diffs.push(format!(
                 "{code}\n    jit    {}\n    interp {}",
                 show(&jit),
@@ -57,6 +59,7 @@ fn differ(bodies: &[(String, Body)]) -> (usize, Vec<String>) {
 fn conformance_cases_agree_on_both_engines() {
     let dir = root().join("tests/conformance/expressions");
     let mut bodies = Vec::new();
+    let mut all = Vec::new();
     for f in turnpike_testkit::test_files(&dir) {
         let text = std::fs::read_to_string(&f).unwrap();
         let docs = YamlLoader::load_from_str(&text).unwrap();
@@ -66,7 +69,10 @@ fn conformance_cases_agree_on_both_engines() {
                 (None, Some(b)) => format!("@{{{b}}}"),
                 _ => continue,
             };
-            // Cases that read `context` need its values; the JIT compiles none of them yet.
+            if let Ok(body) = turnpike_testkit::compile(&code) {
+                all.push(body);
+            }
+            // Cases with a `context` run on both engines through the runner below.
             if case["context"].as_hash().is_some() {
                 continue;
             }
@@ -77,9 +83,34 @@ fn conformance_cases_agree_on_both_engines() {
     }
     let (native, diffs) = differ(&bodies);
     eprintln!(
-        "conformance: {native} of {} expression cases compiled natively",
+        "conformance: {native} of {} expression cases without a context compiled natively",
         bodies.len()
     );
+    let refs: Vec<&Body> = all.iter().collect();
+    let compiled = turnpike_jit::compile_batch(&refs);
+    let mut why: std::collections::BTreeMap<String, usize> = Default::default();
+    for e in compiled.iter().filter_map(|r| r.as_ref().err()) {
+        *why.entry(e.0.clone()).or_default() += 1;
+    }
+    let mut why: Vec<_> = why.into_iter().collect();
+    why.sort_by(|a, b| b.1.cmp(&a.1));
+    eprintln!(
+        "conformance: {} of {} expression cases compiled natively; not yet: {:?}",
+        compiled.iter().filter(|r| r.is_ok()).count(),
+        all.len(),
+        &why[..why.len().min(8)]
+    );
+    // Every case, contexts included, through the runner's JIT engine (both engines, compared).
+    for f in turnpike_testkit::test_files(&dir) {
+        for o in turnpike_testkit::run_file(&f, turnpike_testkit::Engine::Jit) {
+            assert!(
+                o.failure.is_none(),
+                "{}: {}",
+                o.id,
+                o.failure.unwrap_or_default()
+            );
+        }
+    }
     assert!(
         diffs.is_empty(),
         "the engines differ:\n{}",
@@ -390,7 +421,10 @@ fn churn(cycles: usize) {
     for _ in 0..cycles {
         let c = turnpike_jit::compile(&body).unwrap();
         assert!(turnpike_jit::live_code_bytes() > base);
-        assert!(matches!(c.run(&opts()), Ok(Value::Long(14_850))));
+        assert!(matches!(
+            c.run(Rc::new(Context::default()), &opts()),
+            Ok(Value::Long(14_850))
+        ));
         drop(c);
         assert_eq!(turnpike_jit::live_code_bytes(), base);
     }
@@ -405,4 +439,60 @@ fn compiled_code_is_freed_with_its_last_user() {
 #[ignore = "soak: 10,000 compile-and-drop cycles"]
 fn compiled_code_is_freed_soak() {
     churn(10_000);
+}
+
+#[test]
+fn corpus_expressions_agree_on_both_engines() {
+    let dir = root().join("../shared/corpus");
+    let bodies = turnpike_testkit::compile_corpus(&dir);
+    assert!(!bodies.is_empty(), "no corpus at {}", dir.display());
+    let codes: Vec<&str> = bodies.iter().map(|(_, c, _)| c.as_str()).collect();
+    let vars = turnpike_testkit::variables_read_by(&codes);
+    let refs: Vec<&Body> = bodies.iter().map(|(_, _, b)| b).collect();
+    let compiled = turnpike_jit::compile_batch(&refs);
+    let mut why: std::collections::BTreeMap<String, usize> = Default::default();
+    let (mut native, mut diffs) = (0, Vec::new());
+    for ((file, code, body), c) in bodies.iter().zip(&compiled) {
+        let c = match c {
+            Ok(c) => c,
+            Err(e) => {
+                *why.entry(e.0.clone()).or_default() += 1;
+                continue;
+            }
+        };
+        native += 1;
+        // A fresh context per engine: an expression may change variables it holds.
+        let context = || {
+            let ctx = turnpike_testkit::sample_context();
+            {
+                let mut v = ctx.variables.borrow_mut();
+                for (k, val) in &vars {
+                    v.set(Value::str(k), val.clone());
+                }
+            }
+            Rc::new(ctx)
+        };
+        let o = opts();
+        let jit = c.run(context(), &o);
+        let interp = turnpike_interp::run(body, context(), o);
+        if !turnpike_testkit::engines_agree(&jit, &interp) {
+            diffs.push(format!(
+                "{file}: {code}\n    jit    {}\n    interp {}",
+                show(&jit),
+                show(&interp)
+            ));
+        }
+    }
+    let mut why: Vec<_> = why.into_iter().collect();
+    why.sort_by(|a, b| b.1.cmp(&a.1));
+    eprintln!(
+        "corpus: {native} of {} expressions compiled natively; not yet: {:?}",
+        bodies.len(),
+        &why[..why.len().min(8)]
+    );
+    assert!(
+        diffs.is_empty(),
+        "the engines differ:\n{}",
+        diffs.join("\n")
+    );
 }
