@@ -83,6 +83,8 @@ pub struct HostState {
     /// Options of the evaluation.
     pub opts: Options,
     interp: Option<Interp>,
+    /// Fuel handed to an interpreter made during a host call.
+    fuel: u64,
     /// The exception a host function raised.
     pub exception: Option<Exception>,
 }
@@ -91,18 +93,28 @@ impl HostState {
     /// The state of an evaluation against `ctx`.
     pub fn new(ctx: Rc<Context>, opts: Options) -> HostState {
         HostState {
-            arena: vec![Value::Null],
+            // Allocated on first use: bodies of numbers alone never touch it.
+            arena: Vec::new(),
             ctx,
             opts,
             interp: None,
+            fuel: 0,
             exception: None,
         }
     }
 
     fn interp(&mut self) -> &mut Interp {
-        let (ctx, opts) = (&self.ctx, &self.opts);
-        self.interp
-            .get_or_insert_with(|| Interp::new(Library::get(), ctx.clone(), opts.clone(), 0))
+        let (ctx, opts, fuel) = (&self.ctx, &self.opts, self.fuel);
+        self.interp.get_or_insert_with(|| {
+            let mut it = Interp::new(Library::get(), ctx.clone(), opts.clone(), 0);
+            it.set_fuel(fuel);
+            it
+        })
+    }
+
+    /// The value of a handle (0 is `null`).
+    pub fn value(&self, h: u64) -> Value {
+        self.get(h as i64)
     }
 
     fn get(&self, h: i64) -> Value {
@@ -112,6 +124,10 @@ impl HostState {
     fn put(&mut self, v: Value) -> i64 {
         if v.is_null() {
             return 0;
+        }
+        if self.arena.is_empty() {
+            self.arena.reserve(16);
+            self.arena.push(Value::Null);
         }
         self.arena.push(v);
         (self.arena.len() - 1) as i64
@@ -127,11 +143,14 @@ fn with_state(ctx: *mut JitCtx, f: impl FnOnce(&mut HostState) -> Result<i64, Ex
     let jctx = unsafe { &mut *ctx };
     // SAFETY: as above.
     let st = unsafe { &mut *jctx.host };
-    let fuel = jctx.fuel;
+    // The fuel is the native code's: an interpreter (made on first need) burns from it.
+    st.fuel = jctx.fuel;
+    if let Some(it) = st.interp.as_mut() {
+        it.set_fuel(jctx.fuel);
+    }
     let r = catch_unwind(AssertUnwindSafe(|| {
-        st.interp().set_fuel(fuel);
         let r = f(st);
-        (r, st.interp().fuel())
+        (r, st.interp.as_ref().map_or(st.fuel, Interp::fuel))
     }));
     match r {
         Ok((Ok(v), fuel)) => {

@@ -6,8 +6,6 @@
 //! ([`live_code_bytes`] counts what is mapped). A body that uses a form the lowering does not
 //! cover yet gives [`Unsupported`]; callers run that body on the interpreter.
 
-#![allow(unsafe_code)] // Entering native code and freeing its memory; each block says why.
-
 pub mod host;
 pub mod lower;
 
@@ -57,11 +55,14 @@ impl std::fmt::Debug for CodeOwner {
 // none of which is touched after `finalize_definitions`; unmapping that memory from whichever
 // thread drops the last `Arc` is sound. So the owner may move between and be shared by the
 // gateway's worker threads.
+#[allow(unsafe_code)]
 unsafe impl Send for CodeOwner {}
 // SAFETY: as above: a shared `&CodeOwner` gives access to nothing.
+#[allow(unsafe_code)]
 unsafe impl Sync for CodeOwner {}
 
 impl Drop for CodeOwner {
+    #[allow(unsafe_code)] // Freeing the code memory.
     fn drop(&mut self) {
         if let Some(module) = self.module.take() {
             // SAFETY: every function pointer into this module lives in a `Compiled`, and every
@@ -106,6 +107,7 @@ impl std::fmt::Debug for Compiled {
 impl Compiled {
     /// Runs the body against a request context: its value, or the exception the
     /// interpreter would raise.
+    #[allow(unsafe_code)] // Entering native code.
     pub fn run(&self, context: Rc<Context>, opts: &Options) -> Result<Value, Exception> {
         let mut host = HostState::new(context, opts.clone());
         let mut ctx = JitCtx {
@@ -127,7 +129,7 @@ impl Compiled {
             Status::Ok => Ok(match self.ret {
                 Ret::Void => Value::Null,
                 Ret::Reg(p) => decode(p, out),
-                Ret::Handle => host.arena.get(out as usize).cloned().unwrap_or(Value::Null),
+                Ret::Handle => host.value(out),
             }),
             Status::Exception => Err(host.exception.take().unwrap_or_else(|| {
                 Exception::new("InvalidOperationException", "internal error in native code")
@@ -230,6 +232,7 @@ fn ret_of(body: &Body) -> Ret {
 
 /// Compiles a batch of bodies into one block of code memory. Each result is the compiled
 /// function or why the body stays on the interpreter.
+#[allow(unsafe_code)] // Typing the finalized code's address as a function pointer.
 pub fn compile_batch(bodies: &[&Body]) -> Vec<Result<Compiled, Unsupported>> {
     // Owned copies: native code holds the addresses of their nodes.
     let bodies: Vec<Arc<Body>> = bodies.iter().map(|b| Arc::new((*b).clone())).collect();

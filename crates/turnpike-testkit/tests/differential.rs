@@ -93,7 +93,7 @@ fn conformance_cases_agree_on_both_engines() {
         *why.entry(e.0.clone()).or_default() += 1;
     }
     let mut why: Vec<_> = why.into_iter().collect();
-    why.sort_by(|a, b| b.1.cmp(&a.1));
+    why.sort_by_key(|w| std::cmp::Reverse(w.1));
     eprintln!(
         "conformance: {} of {} expression cases compiled natively; not yet: {:?}",
         compiled.iter().filter(|r| r.is_ok()).count(),
@@ -484,7 +484,7 @@ fn corpus_expressions_agree_on_both_engines() {
         }
     }
     let mut why: Vec<_> = why.into_iter().collect();
-    why.sort_by(|a, b| b.1.cmp(&a.1));
+    why.sort_by_key(|w| std::cmp::Reverse(w.1));
     eprintln!(
         "corpus: {native} of {} expressions compiled natively; not yet: {:?}",
         bodies.len(),
