@@ -625,6 +625,37 @@ impl Interp {
         self.convert(conv, v, to)
     }
 
+    /// Assigns `v` to a place whose operands another engine evaluated, in the interpreter's
+    /// order: the array and the index of an element; the receiver (when there is one) and the
+    /// indexer arguments of a member.
+    pub fn assign_evaluated(
+        &mut self,
+        p: &Place,
+        operands: Vec<Value>,
+        v: Value,
+    ) -> Result<(), Exception> {
+        let operand = |i: usize| operands.get(i).cloned().unwrap_or(Value::Null);
+        let place = match p {
+            Place::Local(l) => PlaceRef::Local(*l),
+            Place::Element { .. } => PlaceRef::Element(
+                operand(0),
+                i32::try_from(convert::as_i64(&operand(1))).unwrap_or(-1),
+            ),
+            Place::Member { member, recv, .. } => {
+                let (r, args) = match recv {
+                    Some(_) => (operand(0), operands.get(1..).unwrap_or_default().to_vec()),
+                    None => (Value::Null, operands.clone()),
+                };
+                let targs = match recv.as_ref().map(|r| &r.ty) {
+                    Some(Ty::Named(_, a)) => a.clone(),
+                    _ => Vec::new(),
+                };
+                PlaceRef::Member(*member, r, args, targs)
+            }
+        };
+        self.write_place(&place, v)
+    }
+
     /// Calls a library member with evaluated arguments.
     pub fn call_values(
         &mut self,

@@ -179,6 +179,10 @@ fn node<'a>(e: *const Expr) -> &'a Expr {
 /// A leaf node (constant, `context`, `default`, `typeof`) as the interpreter evaluates it.
 extern "C" fn h_leaf(ctx: *mut JitCtx, e: *const Expr) -> i64 {
     with_state(ctx, |st| {
+        // A string literal needs no interpreter.
+        if let ExprKind::Const(turnpike_ir::ir::Const::String(s)) = &node(e).kind {
+            return Ok(st.put(Value::Str(s.clone())));
+        }
         let v = st.interp().eval(node(e))?;
         Ok(st.put(v))
     })
@@ -266,7 +270,8 @@ extern "C" fn h_binary(ctx: *mut JitCtx, e: *const Expr, a: i64, b: i64) -> i64 
 }
 
 /// The other composite nodes, over handles native code evaluated in the interpreter's order:
-/// an array initializer (the items), `new T[n]` (n), an element read (array, index), `as`
+/// an assignment to an element or a member (the place's operands, then the value), an array
+/// initializer (the items), `new T[n]` (n), an element read (array, index), `as`
 /// (the value), `is` without a binding (the value), and one step of an interpolated string
 /// (`extra` is the part index of a hole, or the part count to finish; the handles are the
 /// text so far, the hole's value and its alignment).
@@ -308,6 +313,13 @@ extern "C" fn h_op(ctx: *mut JitCtx, e: *const Expr, args: *const i64, n: u64, e
                 }
             }
             ExprKind::Is(_, t, None) => Value::Bool(convert::is_instance(lib, &arg(0), t)),
+            ExprKind::Assign(place, _) => {
+                // The place's operands, then the value.
+                let mut operands = vals.clone();
+                let v = operands.pop().unwrap_or(Value::Null);
+                st.interp().assign_evaluated(place, operands, v.clone())?;
+                v
+            }
             ExprKind::Format(parts) => {
                 let mut out = match arg(0) {
                     Value::Str(s) => s.to_string(),

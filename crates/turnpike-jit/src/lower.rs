@@ -677,6 +677,23 @@ impl<'a, 'f> Lower<'a, 'f> {
                 self.b.switch_to_block(join);
                 r
             }
+            ExprKind::Assign(place, value) if !matches!(**place, Place::Local(_)) => {
+                let mut operands: Vec<&Expr> = Vec::new();
+                match &**place {
+                    Place::Element { array, index } => {
+                        operands.push(array);
+                        operands.push(index);
+                    }
+                    Place::Member { recv, args, .. } => {
+                        operands.extend(recv.as_deref());
+                        operands.extend(args.iter());
+                    }
+                    Place::Local(_) => {}
+                }
+                operands.push(value);
+                let h = self.op(e, &operands, 0)?;
+                self.result(h, &e.ty)
+            }
             ExprKind::Assign(place, value) => {
                 let Place::Local(id) = &**place else {
                     return unsupported("assignment to a non-local place");
