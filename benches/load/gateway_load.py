@@ -14,6 +14,7 @@ Rows:
   turnpike + access log     passthrough API, defaults (access log on, to a file)
   turnpike chain            the realistic chain (key, set-variable, choose, two set-header,
                             JSON body rewritten with JObject), access log off
+  turnpike --engine jit     the same chain with the expressions the JIT covers as native code
 
 Usage: python3 benches/load/gateway_load.py [--duration 10] [--rounds 3] [--no-build]
 Needs nginx and wrk (Debian packages `nginx-light` and `wrk`; installed when missing).
@@ -103,10 +104,10 @@ def wait_port(port, timeout=30):
     raise SystemExit(f"nothing listens on port {port}")
 
 
-def start_turnpike(port, run, name, access_log):
+def start_turnpike(port, run, name, access_log, engine="interp"):
     args = ["taskset", "-c", "1", os.path.join(ROOT, "target", "release", "turnpike"), "run", SITE,
             "--listen", f"127.0.0.1:{port}", "--data-dir", os.path.join(run, name),
-            "--overrides", OVERRIDES, "--workers", "1"]
+            "--overrides", OVERRIDES, "--workers", "1", "--engine", engine]
     if not access_log:
         args.append("--no-access-log")
     out = open(os.path.join(run, f"{name}.access.log"), "w")
@@ -188,7 +189,8 @@ def main():
         minimal = start_minimal(18084)
         tp = start_turnpike(18082, run, "tp", access_log=False)
         tp_log = start_turnpike(18083, run, "tplog", access_log=True)
-        procs += [minimal, tp, tp_log]
+        tp_jit = start_turnpike(18085, run, "tpjit", access_log=False, engine="jit")
+        procs += [minimal, tp, tp_log, tp_jit]
         chain_headers = [f"Ocp-Apim-Subscription-Key: {KEY}", "X-Tier: gold"]
         contenders = [
             ("passthrough", "nginx", pw, "http://127.0.0.1:18081/pass/item", []),
@@ -196,6 +198,7 @@ def main():
             ("passthrough", "turnpike", tp.pid, "http://127.0.0.1:18082/pass/item", []),
             ("passthrough", "turnpike + access log", tp_log.pid, "http://127.0.0.1:18083/pass/item", []),
             ("chain", "turnpike", tp.pid, "http://127.0.0.1:18082/chain/item", chain_headers),
+            ("chain", "turnpike --engine jit", tp_jit.pid, "http://127.0.0.1:18085/chain/item", chain_headers),
         ]
         # Warm up every contender (connections, pools, caches).
         for _, _, pid, url, hdrs in contenders:
@@ -225,6 +228,7 @@ def main():
         print(f"turnpike passthrough CPU/req ÷ nginx, defaults:        {med[('passthrough', 'turnpike + access log')]['cpu_us'] / ng:.2f} (target ≤ 1.4)")
         print(f"hyper floor CPU/req ÷ nginx:                           {med[('passthrough', 'hyper floor')]['cpu_us'] / ng:.2f}")
         print(f"turnpike chain req/s ÷ turnpike passthrough req/s:     {med[('chain', 'turnpike')]['rps'] / med[('passthrough', 'turnpike')]['rps']:.2f} (target ≥ 0.7)")
+        print(f"chain CPU/req, JIT ÷ interpreter:                      {med[('chain', 'turnpike --engine jit')]['cpu_us'] / med[('chain', 'turnpike')]['cpu_us']:.2f}")
     finally:
         for p in procs:
             p.send_signal(signal.SIGTERM)

@@ -106,12 +106,6 @@ enum KeyArg {
     reason = "the command line reports to the terminal"
 )]
 pub fn run(a: RunArgs) -> ExitCode {
-    if a.engine == Engine::Jit {
-        eprintln!(
-            "error: the JIT engine is not built yet\n  = help: use `--engine interp` (the default)"
-        );
-        return ExitCode::from(2);
-    }
     let mut trusted = Vec::new();
     for t in &a.trusted_proxy {
         match t.parse::<Cidr>() {
@@ -127,6 +121,7 @@ pub fn run(a: RunArgs) -> ExitCode {
         return ExitCode::from(2);
     }
     let mut gateway = turnpike_gateway::Options::new(a.dir, a.data_dir);
+    gateway.jit = a.engine == Engine::Jit;
     gateway.overrides = a.overrides;
     gateway.access_log = !a.no_access_log;
     gateway.trusted_proxies = trusted;

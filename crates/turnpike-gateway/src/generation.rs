@@ -330,11 +330,23 @@ fn render(diags: &[Diagnostic], sources: &SourceMap) -> Vec<String> {
 }
 
 impl Generation {
-    /// Loads and compiles `root` (with an overrides file), the keys from `store`.
+    /// Loads and compiles `root` (with an overrides file), the keys from `store`; policy
+    /// expressions run on the interpreter.
     pub fn load(
         root: &Path,
         overrides: Option<&Path>,
         store: &KeyStore,
+    ) -> Result<Generation, LoadError> {
+        Generation::load_with(root, overrides, store, false)
+    }
+
+    /// As [`Generation::load`]; with `jit`, the expressions the JIT covers are compiled to
+    /// native code (`spec/13-jit.md`), the rest run on the interpreter.
+    pub fn load_with(
+        root: &Path,
+        overrides: Option<&Path>,
+        store: &KeyStore,
+        jit: bool,
     ) -> Result<Generation, LoadError> {
         // The same checks as `turnpike lint`: any error keeps the folder from loading.
         let options = turnpike_sema::LintOptions {
@@ -391,14 +403,14 @@ impl Generation {
                     api.name
                 ));
             }
-            apis.push(compile_api(&folder, &docs, &sources, api, &mut diags)?);
+            apis.push(compile_api(&folder, &docs, &sources, api, &mut diags, jit)?);
         }
         let (global, global_diags) = global_policy(&folder, &docs, &sources);
         diags.extend(global_diags);
         let (global, d) =
             turnpike_pipeline::compile_effective(&global, folder.global_policy.is_none());
         diags.extend(d);
-        let global = Arc::new(analyse(global));
+        let global = Arc::new(analyse(global, jit));
         let errors: Vec<Diagnostic> = diags.iter().filter(|d| d.is_error()).cloned().collect();
         if !errors.is_empty() {
             return Err(LoadError {
@@ -476,6 +488,7 @@ fn compile_api(
     sources: &SourceMap,
     api: &turnpike_config::Api,
     diags: &mut Vec<Diagnostic>,
+    jit: bool,
 ) -> Result<ApiEntry, LoadError> {
     let products: Vec<String> = folder
         .products
@@ -531,7 +544,7 @@ fn compile_api(
             let (pipeline, d) =
                 turnpike_pipeline::compile_effective(&policy, folder.global_policy.is_none());
             diags.extend(d);
-            Ok(Arc::new(analyse(pipeline)))
+            Ok(Arc::new(analyse(pipeline, jit)))
         };
         let pipeline = compile(None)?;
         let mut in_product = BTreeMap::new();
@@ -581,7 +594,10 @@ fn compile_api(
 }
 
 /// Finds which message bodies a pipeline's expressions read.
-fn analyse(pipeline: Pipeline) -> Compiled {
+fn analyse(mut pipeline: Pipeline, jit: bool) -> Compiled {
+    if jit {
+        turnpike_pipeline::compile::compile_native(&mut pipeline);
+    }
     let mut text = String::new();
     let lib = turnpike_ir::Library::get();
     let mut visit = |v: &Val| {
@@ -599,7 +615,7 @@ fn analyse(pipeline: Pipeline) -> Compiled {
     .flatten()
     {
         for s in steps {
-            visit_step(s, &mut visit);
+            turnpike_pipeline::compile::visit_step(s, &mut visit);
         }
     }
     use turnpike_pipeline::compile::StepKind as K;
@@ -671,99 +687,6 @@ fn walk_steps(steps: &[Step], f: &mut dyn FnMut(&Step)) {
             K::ReturnResponse { steps, .. } => walk_steps(steps, f),
             _ => {}
         }
-    }
-}
-
-fn visit_step(s: &Step, f: &mut dyn FnMut(&Val)) {
-    use turnpike_pipeline::compile::StepKind as K;
-    match &s.kind {
-        K::SetVariable { value, .. } => f(value),
-        K::Choose { whens, otherwise } => {
-            for (c, steps) in whens {
-                f(c);
-                for s in steps {
-                    visit_step(s, f);
-                }
-            }
-            for s in otherwise {
-                visit_step(s, f);
-            }
-        }
-        K::SetHeader {
-            name,
-            action,
-            values,
-            ..
-        }
-        | K::SetQuery {
-            name,
-            action,
-            values,
-        } => {
-            f(name);
-            f(action);
-            values.iter().for_each(&mut *f);
-        }
-        K::RewriteUri { template, .. } => f(template),
-        K::SetMethod(v) => f(v),
-        K::SetStatus { code, reason } => {
-            f(code);
-            reason.iter().for_each(&mut *f);
-        }
-        K::SetBody { value, .. } => f(value),
-        K::SetBackend {
-            base_url,
-            backend_id,
-        } => {
-            base_url.iter().for_each(&mut *f);
-            backend_id.iter().for_each(&mut *f);
-        }
-        K::Forward {
-            timeout,
-            fail_on_error,
-        } => {
-            timeout.iter().for_each(&mut *f);
-            fail_on_error.iter().for_each(&mut *f);
-        }
-        K::ReturnResponse { steps, .. } => {
-            for s in steps {
-                visit_step(s, f);
-            }
-        }
-        K::CheckHeader {
-            name,
-            code,
-            message,
-            ignore_case,
-            values,
-        } => {
-            for v in [name, code, message, ignore_case] {
-                f(v);
-            }
-            values.iter().for_each(&mut *f);
-        }
-        K::IpFilter {
-            action,
-            addresses,
-            ranges,
-        } => {
-            f(action);
-            addresses.iter().for_each(&mut *f);
-            for (a, b) in ranges {
-                f(a);
-                f(b);
-            }
-        }
-        K::Trace {
-            source,
-            severity,
-            message,
-        } => {
-            f(source);
-            f(severity);
-            message.iter().for_each(&mut *f);
-        }
-        K::MockResponse { .. } | K::BaseForward | K::Unsupported => {}
     }
 }
 

@@ -51,6 +51,8 @@ pub struct Options {
     pub upstream: UpstreamOptions,
     /// Largest request body buffered for a policy that reads it.
     pub max_request_body: usize,
+    /// Run policy expressions as native code where the JIT covers them.
+    pub jit: bool,
 }
 
 impl Options {
@@ -64,6 +66,7 @@ impl Options {
             trusted_proxies: Vec::new(),
             upstream: UpstreamOptions::default(),
             max_request_body: 4 * 1024 * 1024,
+            jit: false,
         }
     }
 }
@@ -120,7 +123,12 @@ impl Gateway {
             diagnostics: vec![format!("error: {e}")],
             errors: 1,
         })?;
-        let mut generation = Generation::load(&options.dir, options.overrides.as_deref(), &store)?;
+        let mut generation = Generation::load_with(
+            &options.dir,
+            options.overrides.as_deref(),
+            &store,
+            options.jit,
+        )?;
         let keys = std::mem::take(&mut generation.keys);
         let mut seed = [0u8; 16];
         getrandom::fill(&mut seed).map_err(|e| LoadError {
@@ -188,7 +196,7 @@ impl Gateway {
     pub fn reload(&self) -> Result<Reloaded, LoadError> {
         let (_one, store) = self.lock_for_change();
         let o = &self.shared.options;
-        let mut generation = Generation::load(&o.dir, o.overrides.as_deref(), &store)?;
+        let mut generation = Generation::load_with(&o.dir, o.overrides.as_deref(), &store, o.jit)?;
         let keys = std::mem::take(&mut generation.keys);
         let info = Reloaded {
             apis: generation.apis.len(),

@@ -1121,3 +1121,50 @@ async fn headers_the_backend_scopes_to_its_connection_stay_behind() {
     }
     h.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_jit_engine_answers_as_the_interpreter() {
+    let interp = Harness::start().await;
+    let jit = Harness::start_with(Path::new(FIXTURE), |o| o.jit = true).await;
+    let calls: &[(&str, &[(&str, &str)])] = &[
+        ("/echo/items", &[("Ocp-Apim-Subscription-Key", ALL_SUB)]),
+        ("/echo/items", &[("Ocp-Apim-Subscription-Key", GOLD)]),
+        ("/echo/items", &[("Ocp-Apim-Subscription-Key", ECHO_SUB)]),
+        ("/echo/items", &[]),
+        ("/maps/tile", &[("Api-Version", "v3")]),
+        ("/orders/orders/7", &[]),
+        ("/orders;rev=2/orders/7", &[]),
+        ("/open/ping", &[]),
+        ("/stock/quote", &[]),
+        ("/weather/v3/forecast", &[]),
+        ("/nowhere", &[]),
+        ("/secure/x", &[]),
+    ];
+    for (path, headers) in calls {
+        let a = interp.get(path, headers).await;
+        let b = jit.get(path, headers).await;
+        assert_eq!(a.status, b.status, "{path}");
+        // Request ids and the backends' ports differ between the two gateways; nothing else
+        // may.
+        let strip = |s: &str| {
+            let mut out = String::new();
+            let mut rest = s;
+            while let Some(i) = rest.find("127.0.0.1:") {
+                out.push_str(&rest[..i + 10]);
+                rest = rest[i + 10..].trim_start_matches(|c: char| c.is_ascii_digit());
+                out.push_str("PORT");
+            }
+            out.push_str(rest);
+            out.lines()
+                .filter(|l| !l.contains("activityId") && !l.contains("request-id"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        assert_eq!(strip(&a.body), strip(&b.body), "{path}");
+        for name in ["x-route", "x-gateway", "x-plan", "content-type"] {
+            assert_eq!(a.headers.get(name), b.headers.get(name), "{path}: {name}");
+        }
+    }
+    interp.stop().await;
+    jit.stop().await;
+}

@@ -159,6 +159,152 @@ pub enum StepKind {
     Unsupported,
 }
 
+/// Native code for a pipeline's expressions, by the address of their body (empty: every
+/// expression runs on the interpreter).
+#[derive(Clone, Default)]
+pub struct NativeCode(pub Arc<std::collections::HashMap<usize, turnpike_jit::Compiled>>);
+
+impl std::fmt::Debug for NativeCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "NativeCode({} bodies)", self.0.len())
+    }
+}
+
+impl NativeCode {
+    /// The native code of a body, when the JIT compiled it.
+    pub fn get(&self, body: &Arc<Body>) -> Option<&turnpike_jit::Compiled> {
+        self.0.get(&(Arc::as_ptr(body) as usize))
+    }
+}
+
+/// Compiles every expression of a pipeline the JIT covers, in one batch; the others keep
+/// running on the interpreter. Returns how many were compiled, of how many.
+pub fn compile_native(p: &mut Pipeline) -> (usize, usize) {
+    let mut bodies: Vec<Arc<Body>> = Vec::new();
+    let mut collect = |v: &Val| {
+        if let Val::Expr(b) = v {
+            bodies.push(Arc::clone(b));
+        }
+    };
+    for steps in [
+        Some(&p.inbound),
+        p.backend.as_ref(),
+        Some(&p.outbound),
+        Some(&p.on_error),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        for s in steps {
+            visit_step(s, &mut collect);
+        }
+    }
+    let refs: Vec<&Body> = bodies.iter().map(|b| &**b).collect();
+    let mut map = std::collections::HashMap::new();
+    for (b, c) in bodies.iter().zip(turnpike_jit::compile_batch(&refs)) {
+        if let Ok(c) = c {
+            map.insert(Arc::as_ptr(b) as usize, c);
+        }
+    }
+    let n = map.len();
+    p.native = NativeCode(Arc::new(map));
+    (n, bodies.len())
+}
+
+/// Calls `f` on every value of a step and of the steps it holds.
+pub fn visit_step(s: &Step, f: &mut dyn FnMut(&Val)) {
+    use StepKind as K;
+    match &s.kind {
+        K::SetVariable { value, .. } => f(value),
+        K::Choose { whens, otherwise } => {
+            for (c, steps) in whens {
+                f(c);
+                for s in steps {
+                    visit_step(s, f);
+                }
+            }
+            for s in otherwise {
+                visit_step(s, f);
+            }
+        }
+        K::SetHeader {
+            name,
+            action,
+            values,
+            ..
+        }
+        | K::SetQuery {
+            name,
+            action,
+            values,
+        } => {
+            f(name);
+            f(action);
+            values.iter().for_each(&mut *f);
+        }
+        K::RewriteUri { template, .. } => f(template),
+        K::SetMethod(v) => f(v),
+        K::SetStatus { code, reason } => {
+            f(code);
+            reason.iter().for_each(&mut *f);
+        }
+        K::SetBody { value, .. } => f(value),
+        K::SetBackend {
+            base_url,
+            backend_id,
+        } => {
+            base_url.iter().for_each(&mut *f);
+            backend_id.iter().for_each(&mut *f);
+        }
+        K::Forward {
+            timeout,
+            fail_on_error,
+        } => {
+            timeout.iter().for_each(&mut *f);
+            fail_on_error.iter().for_each(&mut *f);
+        }
+        K::ReturnResponse { steps, .. } => {
+            for s in steps {
+                visit_step(s, f);
+            }
+        }
+        K::CheckHeader {
+            name,
+            code,
+            message,
+            ignore_case,
+            values,
+        } => {
+            for v in [name, code, message, ignore_case] {
+                f(v);
+            }
+            values.iter().for_each(&mut *f);
+        }
+        K::IpFilter {
+            action,
+            addresses,
+            ranges,
+        } => {
+            f(action);
+            addresses.iter().for_each(&mut *f);
+            for (a, b) in ranges {
+                f(a);
+                f(b);
+            }
+        }
+        K::Trace {
+            source,
+            severity,
+            message,
+        } => {
+            f(source);
+            f(severity);
+            message.iter().for_each(&mut *f);
+        }
+        K::MockResponse { .. } | K::BaseForward | K::Unsupported => {}
+    }
+}
+
 /// A compiled policy: its four sections.
 #[derive(Clone, Debug, Default)]
 pub struct Pipeline {
@@ -170,6 +316,8 @@ pub struct Pipeline {
     pub outbound: Vec<Step>,
     /// `on-error` steps.
     pub on_error: Vec<Step>,
+    /// Native code for its expressions ([`compile_native`]).
+    pub native: NativeCode,
 }
 
 struct Compiler {

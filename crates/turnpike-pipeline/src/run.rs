@@ -84,7 +84,11 @@ fn internal_error() -> ErrorResponse {
 /// Runs a pipeline on a request; the response is left in `st` (`status`, `reason`,
 /// `response`).
 pub async fn run(p: &Pipeline, st: &mut RequestState, backend: &dyn Backend, opts: &Options) {
-    let d = Driver { backend, opts };
+    let d = Driver {
+        backend,
+        opts,
+        native: &p.native,
+    };
     let mut flow = d.steps(&p.inbound, Section::Inbound, st).await;
     if matches!(flow, Flow::Continue) {
         flow = match &p.backend {
@@ -120,7 +124,11 @@ pub async fn run_on_error(
     status: i32,
     message: &str,
 ) {
-    let d = Driver { backend, opts };
+    let d = Driver {
+        backend,
+        opts,
+        native: &p.native,
+    };
     let response = ErrorResponse {
         status,
         message: message.to_string(),
@@ -278,6 +286,8 @@ fn changes_state(step: &Step) -> bool {
 struct Driver<'a> {
     backend: &'a dyn Backend,
     opts: &'a Options,
+    /// Native code for the pipeline's expressions (the rest run on the interpreter).
+    native: &'a crate::compile::NativeCode,
 }
 
 /// The error of a step.
@@ -376,7 +386,10 @@ impl Driver<'_> {
             now: st.now,
             ..self.opts.clone()
         };
-        let r = turnpike_interp::run(body, ctx.clone(), opts);
+        let r = match self.native.get(body) {
+            Some(native) => native.run(ctx.clone(), &opts),
+            None => turnpike_interp::run(body, ctx.clone(), opts),
+        };
         for m in ctx.traces.borrow_mut().drain(..) {
             st.traces.push(TraceEntry {
                 source: String::new(),
