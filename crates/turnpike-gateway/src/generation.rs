@@ -605,19 +605,7 @@ fn analyse(mut pipeline: Pipeline, jit: bool) -> Compiled {
             text.push_str(&turnpike_ir::print::body(lib, body));
         }
     };
-    for steps in [
-        Some(&pipeline.inbound),
-        pipeline.backend.as_ref(),
-        Some(&pipeline.outbound),
-        Some(&pipeline.on_error),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        for s in steps {
-            turnpike_pipeline::compile::visit_step(s, &mut visit);
-        }
-    }
+    turnpike_pipeline::compile::visit_pipeline(&pipeline, &mut visit);
     use turnpike_pipeline::compile::StepKind as K;
     let passthrough = pipeline.inbound.is_empty()
         && pipeline.outbound.is_empty()

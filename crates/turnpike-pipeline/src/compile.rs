@@ -186,19 +186,7 @@ pub fn compile_native(p: &mut Pipeline) -> (usize, usize) {
             bodies.push(Arc::clone(b));
         }
     };
-    for steps in [
-        Some(&p.inbound),
-        p.backend.as_ref(),
-        Some(&p.outbound),
-        Some(&p.on_error),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        for s in steps {
-            visit_step(s, &mut collect);
-        }
-    }
+    visit_pipeline(p, &mut collect);
     let refs: Vec<&Body> = bodies.iter().map(|b| &**b).collect();
     let mut map = std::collections::HashMap::new();
     for (b, c) in bodies.iter().zip(turnpike_jit::compile_batch(&refs)) {
@@ -209,6 +197,23 @@ pub fn compile_native(p: &mut Pipeline) -> (usize, usize) {
     let n = map.len();
     p.native = NativeCode(Arc::new(map));
     (n, bodies.len())
+}
+
+/// Calls `f` on every value of a pipeline, section by section.
+pub fn visit_pipeline(p: &Pipeline, f: &mut dyn FnMut(&Val)) {
+    for steps in [
+        Some(&p.inbound),
+        p.backend.as_ref(),
+        Some(&p.outbound),
+        Some(&p.on_error),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        for s in steps {
+            visit_step(s, f);
+        }
+    }
 }
 
 /// Calls `f` on every value of a step and of the steps it holds.
