@@ -90,6 +90,38 @@ pub fn run(body: &Body, ctx: Rc<Context>, opts: Options) -> Result<Value, Except
     Ok(v)
 }
 
+/// `array[index]` (`NullReferenceException` on a null array, `IndexOutOfRangeException` out of
+/// bounds).
+pub fn element(array: &Value, index: &Value) -> Result<Value, Exception> {
+    let Value::Array(arr) = array else {
+        return Err(Exception::null_ref());
+    };
+    let i = convert::as_i64(index);
+    let items = arr.items.borrow();
+    usize::try_from(i)
+        .ok()
+        .and_then(|i| items.get(i).cloned())
+        .ok_or_else(Exception::index)
+}
+
+/// `new T[n]` (`OverflowException` for a negative length).
+pub fn new_array(t: &Ty, n: &Value, lib: &Library) -> Result<Value, Exception> {
+    let n = convert::as_i64(n);
+    if n < 0 {
+        return Err(Exception::overflow());
+    }
+    let d = convert::default_of(t, lib);
+    Ok(Value::array(t.clone(), vec![d; n as usize]))
+}
+
+/// Appends an interpolated string's formatted hole, padded to its alignment when it has one.
+pub fn push_hole(out: &mut String, text: String, align: Option<&Value>) {
+    match align {
+        Some(a) => out.push_str(&crate::dotnet::number::align(text, convert::as_i64(a))),
+        None => out.push_str(&text),
+    }
+}
+
 /// Runs `f` with an interpreter that has no frame (helpers outside an evaluation).
 pub fn with_interp<R>(lib: &'static Library, f: impl FnOnce(&mut Interp) -> R) -> R {
     let mut it = Interp::new(lib, Rc::new(Context::default()), Options::default(), 0);
@@ -412,15 +444,7 @@ impl Interp {
             ExprKind::Element(a, i) => {
                 let a = self.eval(a)?;
                 let i = self.eval(i)?;
-                let Value::Array(arr) = a else {
-                    return Err(Exception::null_ref());
-                };
-                let i = convert::as_i64(&i);
-                let items = arr.items.borrow();
-                usize::try_from(i)
-                    .ok()
-                    .and_then(|i| items.get(i).cloned())
-                    .ok_or_else(Exception::index)
+                element(&a, &i)
             }
             ExprKind::Assign(p, v) => {
                 let p = self.place(p)?;
@@ -457,12 +481,8 @@ impl Interp {
                 Ok(Value::obj(Obj::Func(l.clone(), captured)))
             }
             ExprKind::NewArray(t, n) => {
-                let n = convert::as_i64(&self.eval(n)?);
-                if n < 0 {
-                    return Err(Exception::overflow());
-                }
-                let d = convert::default_of(t, self.lib);
-                Ok(Value::array(t.clone(), vec![d; n as usize]))
+                let n = self.eval(n)?;
+                new_array(t, &n, self.lib)
             }
             ExprKind::ArrayInit(t, items) => {
                 let mut vals = Vec::with_capacity(items.len());
@@ -515,13 +535,11 @@ impl Interp {
                         } => {
                             let v = self.eval(value)?;
                             let text = convert::format_value(self, &v, format.as_deref())?;
-                            match align {
-                                Some(a) => {
-                                    let a = convert::as_i64(&self.eval(a)?);
-                                    out.push_str(&crate::dotnet::number::align(text, a));
-                                }
-                                None => out.push_str(&text),
-                            }
+                            let align = match align {
+                                Some(a) => Some(self.eval(a)?),
+                                None => None,
+                            };
+                            push_hole(&mut out, text, align.as_ref());
                         }
                     }
                 }

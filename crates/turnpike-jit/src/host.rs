@@ -11,7 +11,7 @@ use std::rc::Rc;
 
 use cranelift_codegen::ir::{AbiParam, Signature, types};
 use cranelift_codegen::isa::CallConv;
-use turnpike_interp::eval::Interp;
+use turnpike_interp::eval::{self, Interp};
 use turnpike_interp::{Context, Exception, Options, Value, arith, convert};
 use turnpike_ir::ir::{Expr, ExprKind, FmtPart};
 use turnpike_ir::{Library, Prim};
@@ -285,25 +285,8 @@ extern "C" fn h_op(ctx: *mut JitCtx, e: *const Expr, args: *const i64, n: u64, e
         let lib = Library::get();
         let v = match &node(e).kind {
             ExprKind::ArrayInit(t, _) => Value::array(t.clone(), vals.clone()),
-            ExprKind::NewArray(t, _) => {
-                let n = convert::as_i64(&arg(0));
-                if n < 0 {
-                    return Err(Exception::overflow());
-                }
-                let d = convert::default_of(t, lib);
-                Value::array(t.clone(), vec![d; n as usize])
-            }
-            ExprKind::Element(..) => {
-                let Value::Array(arr) = arg(0) else {
-                    return Err(Exception::null_ref());
-                };
-                let i = convert::as_i64(&arg(1));
-                let items = arr.items.borrow();
-                usize::try_from(i)
-                    .ok()
-                    .and_then(|i| items.get(i).cloned())
-                    .ok_or_else(Exception::index)?
-            }
+            ExprKind::NewArray(t, _) => eval::new_array(t, &arg(0), lib)?,
+            ExprKind::Element(..) => eval::element(&arg(0), &arg(1))?,
             ExprKind::As(_, t) => {
                 let v = arg(0);
                 if convert::is_instance(lib, &v, t) {
@@ -338,13 +321,7 @@ extern "C" fn h_op(ctx: *mut JitCtx, e: *const Expr, args: *const i64, n: u64, e
                 }
                 if let Some(FmtPart::Hole { align, format, .. }) = parts.get(upto) {
                     let text = convert::format_value(st.interp(), &arg(1), format.as_deref())?;
-                    match align {
-                        Some(_) => {
-                            let a = convert::as_i64(&arg(2));
-                            out.push_str(&turnpike_interp::dotnet::number::align(text, a));
-                        }
-                        None => out.push_str(&text),
-                    }
+                    eval::push_hole(&mut out, text, align.as_ref().map(|_| &vals[2]));
                 }
                 Value::str(out)
             }
