@@ -685,6 +685,18 @@ impl Interp {
         self.call_native(member, targs, recv, &mut args)
     }
 
+    /// Calls a library member with evaluated arguments in place (`out`/`ref` slots are
+    /// written back into `args`).
+    pub fn call_slice(
+        &mut self,
+        member: turnpike_ir::MemberId,
+        targs: &[Ty],
+        recv: Value,
+        args: &mut [Value],
+    ) -> Result<Value, Exception> {
+        self.call_native(member, targs, recv, args)
+    }
+
     fn call_native(
         &mut self,
         member: turnpike_ir::MemberId,

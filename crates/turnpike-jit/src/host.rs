@@ -8,10 +8,13 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::rc::Rc;
+use std::sync::Arc;
 
 use cranelift_codegen::ir::{AbiParam, Signature, types};
 use cranelift_codegen::isa::CallConv;
+use turnpike_interp::context::HostRef;
 use turnpike_interp::eval::{self, Interp};
+use turnpike_interp::value::Obj;
 use turnpike_interp::{Context, Exception, Options, Value, arith, convert};
 use turnpike_ir::ir::{Expr, ExprKind, FmtPart};
 use turnpike_ir::{Library, Prim};
@@ -71,66 +74,182 @@ pub const FUEL_OFFSET: i32 = 0;
 /// Byte offset of [`JitCtx::failed`].
 pub const FAILED_OFFSET: i32 = 8;
 
-/// What host functions share during one evaluation: the values native code holds as handles
-/// (index 0 is always `null`), the interpreter that runs library members, and the exception a
-/// host function raised.
+/// What host functions share during one evaluation: the value frame native code reaches by
+/// handle, the interpreter that runs library members, and the exception a host function
+/// raised.
+///
+/// The frame has a fixed number of slots, counted when the body was lowered: slot 0 is always
+/// `null`, then one slot per local of a handle type, then one per node that yields a handle.
+/// A host function writes its result into the slot native code names (dropping what was there)
+/// and returns that slot as the result's handle, or 0 for `null`; so a handle is a slot whose
+/// value is not `null`, and a loop reuses its nodes' slots instead of growing the frame.
 #[derive(Debug)]
 pub struct HostState {
     /// Values by handle.
     pub arena: Vec<Value>,
-    /// The request context and options, for the interpreter made on first use.
-    pub ctx: Rc<Context>,
-    /// Options of the evaluation.
-    pub opts: Options,
+    /// The interpreter that runs library members (and holds the request context, the
+    /// options and, during a host call, the fuel). Made at the start when the body has a value
+    /// frame (and so calls library members); otherwise on first need, from `lazy`.
     interp: Option<Interp>,
-    /// Fuel handed to an interpreter made during a host call.
-    fuel: u64,
+    lazy: Option<(Rc<Context>, Options)>,
     /// The exception a host function raised.
     pub exception: Option<Exception>,
+    /// The body's string constants: handle `-1 - i` is constant `i`.
+    consts: Option<Arc<[Arc<str>]>>,
+    /// The first slot that holds a node's result (the slots before are `null`, `context` and
+    /// locals).
+    first_temp: usize,
+    /// The argument buffer of member calls, kept between calls.
+    scratch: Vec<Value>,
+}
+
+/// The shape of a body's value frame, fixed when it was lowered.
+#[derive(Debug, Clone, Default)]
+pub struct Frame {
+    /// Number of slots (0: the body uses none).
+    pub slots: usize,
+    /// The first slot of a node's result; the slots before are `null`, `context` and locals.
+    pub first_temp: usize,
+    /// String constants, by handle `-1 - index`.
+    pub consts: Arc<[Arc<str>]>,
+}
+
+/// The frame slot that holds `context` (filled when the evaluation starts).
+pub const CONTEXT_SLOT: i64 = 1;
+
+/// The register bits of `v` as a value of `p` (`NullReferenceException` for `null`).
+fn bits(v: &Value, p: Prim) -> Result<i64, Exception> {
+    Ok(match convert::numeric(v, p, false)? {
+        Value::Bool(b) => i64::from(b),
+        Value::Int(x) => i64::from(x),
+        Value::UInt(x) => i64::from(x),
+        Value::Long(x) => x,
+        Value::ULong(x) => x as i64,
+        Value::Float(x) => i64::from(x.to_bits()),
+        Value::Double(x) => x.to_bits() as i64,
+        Value::Null => return Err(Exception::null_ref()),
+        other => return Err(Exception::invalid_op(format!("unbox of {other:?}"))),
+    })
 }
 
 impl HostState {
-    /// The state of an evaluation against `ctx`.
-    pub fn new(ctx: Rc<Context>, opts: Options) -> HostState {
+    /// The state of an evaluation against `ctx`, with a frame of `slots` value slots and the
+    /// body's string constants.
+    pub fn new(ctx: Rc<Context>, opts: Options, frame: &Frame) -> HostState {
+        let (interp, lazy) = if frame.slots > 0 {
+            (Some(Interp::new(Library::get(), ctx, opts, 0)), None)
+        } else {
+            (None, Some((ctx, opts)))
+        };
+        let slots = frame.slots;
+        // Bodies of numbers alone have no slot: no allocation.
+        let mut arena = Vec::new();
+        if slots > CONTEXT_SLOT as usize {
+            arena.reserve_exact(slots);
+            arena.push(Value::Null);
+            let ctx = interp.as_ref().map(|it| it.ctx.clone()).unwrap_or_default();
+            arena.push(Value::obj(Obj::Host(HostRef::Context(ctx))));
+            arena.resize(slots, Value::Null);
+        }
         HostState {
-            // Allocated on first use: bodies of numbers alone never touch it.
-            arena: Vec::new(),
-            ctx,
-            opts,
-            interp: None,
-            fuel: 0,
+            arena,
+            // No shared count to touch for bodies without string constants.
+            consts: (!frame.consts.is_empty()).then(|| frame.consts.clone()),
+            first_temp: frame.first_temp,
+            scratch: Vec::new(),
+            interp,
+            lazy,
             exception: None,
         }
     }
 
+    #[inline]
     fn interp(&mut self) -> &mut Interp {
-        let (ctx, opts, fuel) = (&self.ctx, &self.opts, self.fuel);
-        self.interp.get_or_insert_with(|| {
-            let mut it = Interp::new(Library::get(), ctx.clone(), opts.clone(), 0);
-            it.set_fuel(fuel);
-            it
-        })
+        if self.interp.is_none() {
+            self.make_interp();
+        }
+        match &mut self.interp {
+            Some(it) => it,
+            None => unreachable!("made just above"),
+        }
+    }
+
+    #[cold]
+    fn make_interp(&mut self) {
+        let (ctx, opts) = self.lazy.take().unwrap_or_default();
+        self.interp = Some(Interp::new(Library::get(), ctx, opts, 0));
     }
 
     /// The value of a handle (0 is `null`).
     pub fn value(&self, h: u64) -> Value {
-        self.get(h as i64)
+        self.peek(h as i64)
     }
 
-    fn get(&self, h: i64) -> Value {
+    /// The value of a handle, left in place.
+    fn peek(&self, h: i64) -> Value {
+        if h < 0 {
+            return self
+                .consts
+                .as_ref()
+                .and_then(|c| c.get((-h - 1) as usize))
+                .map_or(Value::Null, |s| Value::Str(s.clone()));
+        }
         self.arena.get(h as usize).cloned().unwrap_or(Value::Null)
     }
 
-    fn put(&mut self, v: Value) -> i64 {
+    /// The value of a handle an operation consumes: a node's result is used once, so it
+    /// moves out of its slot; a local's value, `context` and constants are copied.
+    fn get(&mut self, h: i64) -> Value {
+        if h >= self.first_temp as i64
+            && let Some(slot) = self.arena.get_mut(h as usize)
+        {
+            return std::mem::replace(slot, Value::Null);
+        }
+        self.peek(h)
+    }
+
+    /// Delivers a host function's result as native code asked for it: `dest > 0` stores `v`
+    /// in that frame slot and gives its handle (0 for `null`); `dest < 0` gives the register
+    /// bits of `v` as the [`Prim`] of index `-dest - 1`, for a result that lives in a register.
+    fn put(&mut self, dest: i64, v: Value) -> Result<i64, Exception> {
+        if dest < 0 {
+            let p = Prim::ALL
+                .get((-dest - 1) as usize)
+                .copied()
+                .unwrap_or(Prim::Int);
+            return bits(&v, p);
+        }
         if v.is_null() {
-            return 0;
+            return Ok(0);
         }
-        if self.arena.is_empty() {
-            self.arena.reserve(16);
-            self.arena.push(Value::Null);
+        match self.arena.get_mut(dest as usize) {
+            Some(slot) if dest > 0 => {
+                *slot = v;
+                Ok(dest)
+            }
+            _ => Err(Exception::invalid_op(format!(
+                "value slot {dest} out of the frame"
+            ))),
         }
-        self.arena.push(v);
-        (self.arena.len() - 1) as i64
+    }
+
+    /// The handles native code stored at `args` as values, in the reused argument buffer.
+    fn args(&mut self, args: *const i64, n: u64) -> Vec<Value> {
+        let mut vals = std::mem::take(&mut self.scratch);
+        vals.clear();
+        vals.extend(
+            (0..n as usize)
+                // SAFETY: `args` points to `n` handles native code stored in a stack slot just
+                // before this call.
+                .map(|i| self.get(unsafe { *args.add(i) })),
+        );
+        vals
+    }
+
+    /// Gives the argument buffer back for the next call.
+    fn done_with(&mut self, mut vals: Vec<Value>) {
+        vals.clear();
+        self.scratch = vals;
     }
 }
 
@@ -143,14 +262,11 @@ fn with_state(ctx: *mut JitCtx, f: impl FnOnce(&mut HostState) -> Result<i64, Ex
     let jctx = unsafe { &mut *ctx };
     // SAFETY: as above.
     let st = unsafe { &mut *jctx.host };
-    // The fuel is the native code's: an interpreter (made on first need) burns from it.
-    st.fuel = jctx.fuel;
-    if let Some(it) = st.interp.as_mut() {
-        it.set_fuel(jctx.fuel);
-    }
+    // The fuel is the native code's: the interpreter burns from it during the call.
+    st.interp().set_fuel(jctx.fuel);
     let r = catch_unwind(AssertUnwindSafe(|| {
         let r = f(st);
-        (r, st.interp.as_ref().map_or(st.fuel, Interp::fuel))
+        (r, st.interp().fuel())
     }));
     match r {
         Ok((Ok(v), fuel)) => {
@@ -177,19 +293,27 @@ fn node<'a>(e: *const Expr) -> &'a Expr {
 }
 
 /// A leaf node (constant, `context`, `default`, `typeof`) as the interpreter evaluates it.
-extern "C" fn h_leaf(ctx: *mut JitCtx, e: *const Expr) -> i64 {
+extern "C" fn h_leaf(ctx: *mut JitCtx, e: *const Expr, dest: i64) -> i64 {
     with_state(ctx, |st| {
-        // A string literal needs no interpreter.
-        if let ExprKind::Const(turnpike_ir::ir::Const::String(s)) = &node(e).kind {
-            return Ok(st.put(Value::Str(s.clone())));
-        }
         let v = st.interp().eval(node(e))?;
-        Ok(st.put(v))
+        st.put(dest, v)
+    })
+}
+
+/// A copy of the value of handle `src` into slot `dest` (an assignment to a local of a handle
+/// type: the local keeps its value while the node that computed it runs again).
+extern "C" fn h_copy(ctx: *mut JitCtx, src: i64, dest: i64) -> i64 {
+    with_state(ctx, |st| {
+        if src == dest {
+            return Ok(src);
+        }
+        let v = st.get(src);
+        st.put(dest, v)
     })
 }
 
 /// A register value (its bits, of [`Prim::ALL`]`[prim]`) as a value handle.
-extern "C" fn h_box(ctx: *mut JitCtx, bits: i64, prim: u32) -> i64 {
+extern "C" fn h_box(ctx: *mut JitCtx, bits: i64, prim: u32, dest: i64) -> i64 {
     with_state(ctx, |st| {
         let v = match Prim::ALL.get(prim as usize) {
             Some(Prim::Bool) => Value::Bool(bits & 0xff != 0),
@@ -201,31 +325,27 @@ extern "C" fn h_box(ctx: *mut JitCtx, bits: i64, prim: u32) -> i64 {
             Some(Prim::Double) => Value::Double(f64::from_bits(bits as u64)),
             _ => return Err(Exception::invalid_op("box of an unknown type")),
         };
-        Ok(st.put(v))
+        st.put(dest, v)
     })
 }
 
 /// A value handle as register bits of `prim` (the value is already of that type).
 extern "C" fn h_unbox(ctx: *mut JitCtx, h: i64, prim: u32) -> i64 {
     with_state(ctx, |st| {
-        let v = st.get(h);
         let p = Prim::ALL.get(prim as usize).copied().unwrap_or(Prim::Int);
-        Ok(match convert::numeric(&v, p, false)? {
-            Value::Bool(b) => i64::from(b),
-            Value::Int(x) => i64::from(x),
-            Value::UInt(x) => i64::from(x),
-            Value::Long(x) => x,
-            Value::ULong(x) => x as i64,
-            Value::Float(x) => i64::from(x.to_bits()),
-            Value::Double(x) => x.to_bits() as i64,
-            Value::Null => return Err(Exception::null_ref()),
-            other => return Err(Exception::invalid_op(format!("unbox of {other:?}"))),
-        })
+        bits(&st.get(h), p)
     })
 }
 
 /// A library member call (`Call` node) with evaluated receiver and argument handles.
-extern "C" fn h_call(ctx: *mut JitCtx, e: *const Expr, recv: i64, args: *const i64, n: u64) -> i64 {
+extern "C" fn h_call(
+    ctx: *mut JitCtx,
+    e: *const Expr,
+    recv: i64,
+    args: *const i64,
+    n: u64,
+    dest: i64,
+) -> i64 {
     with_state(ctx, |st| {
         let ExprKind::Call {
             member, type_args, ..
@@ -233,19 +353,16 @@ extern "C" fn h_call(ctx: *mut JitCtx, e: *const Expr, recv: i64, args: *const i
         else {
             return Err(Exception::invalid_op("not a call"));
         };
-        let vals: Vec<Value> = (0..n as usize)
-            // SAFETY: `args` points to `n` handles native code stored in a stack slot just
-            // before this call.
-            .map(|i| st.get(unsafe { *args.add(i) }))
-            .collect();
+        let mut vals = st.args(args, n);
         let recv = st.get(recv);
-        let v = st.interp().call_values(*member, type_args, recv, vals)?;
-        Ok(st.put(v))
+        let v = st.interp().call_slice(*member, type_args, recv, &mut vals);
+        st.done_with(vals);
+        st.put(dest, v?)
     })
 }
 
 /// A conversion (`Convert` node) of a value handle.
-extern "C" fn h_convert(ctx: *mut JitCtx, e: *const Expr, h: i64) -> i64 {
+extern "C" fn h_convert(ctx: *mut JitCtx, e: *const Expr, h: i64, dest: i64) -> i64 {
     with_state(ctx, |st| {
         let e = node(e);
         let ExprKind::Convert(conv, _) = &e.kind else {
@@ -253,92 +370,83 @@ extern "C" fn h_convert(ctx: *mut JitCtx, e: *const Expr, h: i64) -> i64 {
         };
         let v = st.get(h);
         let v = st.interp().convert_value(conv, v, &e.ty)?;
-        Ok(st.put(v))
+        st.put(dest, v)
     })
 }
 
 /// A binary operator (`Binary` node) on value handles.
-extern "C" fn h_binary(ctx: *mut JitCtx, e: *const Expr, a: i64, b: i64) -> i64 {
+extern "C" fn h_binary(ctx: *mut JitCtx, e: *const Expr, a: i64, b: i64, dest: i64) -> i64 {
     with_state(ctx, |st| {
         let ExprKind::Binary(op, t, ..) = &node(e).kind else {
             return Err(Exception::invalid_op("not a binary operator"));
         };
         let (x, y) = (st.get(a), st.get(b));
         let v = arith::binary(st.interp(), *op, t, x, y)?;
-        Ok(st.put(v))
+        st.put(dest, v)
     })
 }
 
 /// The other composite nodes, over handles native code evaluated in the interpreter's order:
 /// an assignment to an element or a member (the place's operands, then the value), an array
 /// initializer (the items), `new T[n]` (n), an element read (array, index), `as`
-/// (the value), `is` without a binding (the value), and one step of an interpolated string
-/// (`extra` is the part index of a hole, or the part count to finish; the handles are the
-/// text so far, the hole's value and its alignment).
-extern "C" fn h_op(ctx: *mut JitCtx, e: *const Expr, args: *const i64, n: u64, extra: i64) -> i64 {
+/// (the value), `is` without a binding (the value), and an interpolated string (each hole's
+/// value and alignment, the alignment's handle 0 when it has none).
+extern "C" fn h_op(ctx: *mut JitCtx, e: *const Expr, args: *const i64, n: u64, dest: i64) -> i64 {
     with_state(ctx, |st| {
-        let vals: Vec<Value> = (0..n as usize)
-            // SAFETY: `args` points to `n` handles native code stored just before the call.
-            .map(|i| st.get(unsafe { *args.add(i) }))
-            .collect();
-        let arg = |i: usize| vals.get(i).cloned().unwrap_or(Value::Null);
+        let mut vals = st.args(args, n);
+        let arg = |i: usize| vals.get(i).unwrap_or(&Value::Null);
         let lib = Library::get();
         let v = match &node(e).kind {
-            ExprKind::ArrayInit(t, _) => Value::array(t.clone(), vals.clone()),
-            ExprKind::NewArray(t, _) => eval::new_array(t, &arg(0), lib)?,
-            ExprKind::Element(..) => eval::element(&arg(0), &arg(1))?,
+            ExprKind::ArrayInit(t, _) => Value::array(t.clone(), vals.to_vec()),
+            ExprKind::NewArray(t, _) => eval::new_array(t, arg(0), lib)?,
+            ExprKind::Element(..) => eval::element(arg(0), arg(1))?,
             ExprKind::As(_, t) => {
-                let v = arg(0);
-                if convert::is_instance(lib, &v, t) {
-                    v
+                if convert::is_instance(lib, arg(0), t) {
+                    arg(0).clone()
                 } else {
                     Value::Null
                 }
             }
-            ExprKind::Is(_, t, None) => Value::Bool(convert::is_instance(lib, &arg(0), t)),
+            ExprKind::Is(_, t, None) => Value::Bool(convert::is_instance(lib, arg(0), t)),
             ExprKind::Assign(place, _) => {
                 // The place's operands, then the value.
-                let mut operands = vals.clone();
-                let v = operands.pop().unwrap_or(Value::Null);
-                st.interp().assign_evaluated(place, operands, v.clone())?;
+                let v = vals.pop().unwrap_or(Value::Null);
+                st.interp()
+                    .assign_evaluated(place, vals.to_vec(), v.clone())?;
                 v
             }
             ExprKind::Format(parts) => {
-                let mut out = match arg(0) {
-                    Value::Str(s) => s.to_string(),
-                    _ => String::new(),
-                };
-                let upto = usize::try_from(extra).unwrap_or(0).min(parts.len());
-                // The literal text between the previous hole and this part.
-                let from = parts[..upto]
-                    .iter()
-                    .rposition(|p| matches!(p, FmtPart::Hole { .. }))
-                    .map_or(0, |i| i + 1);
-                for p in &parts[from..upto] {
-                    if let FmtPart::Text(t) = p {
-                        out.push_str(t);
+                let mut out = String::new();
+                let mut holes = vals.chunks(2);
+                for p in parts {
+                    match p {
+                        FmtPart::Text(t) => out.push_str(t),
+                        FmtPart::Hole { align, format, .. } => {
+                            let (v, a) = match holes.next() {
+                                Some([v, a]) => (v, a),
+                                _ => return Err(Exception::invalid_op("missing hole")),
+                            };
+                            let text = convert::format_value(st.interp(), v, format.as_deref())?;
+                            eval::push_hole(&mut out, text, align.as_ref().map(|_| a));
+                        }
                     }
-                }
-                if let Some(FmtPart::Hole { align, format, .. }) = parts.get(upto) {
-                    let text = convert::format_value(st.interp(), &arg(1), format.as_deref())?;
-                    eval::push_hole(&mut out, text, align.as_ref().map(|_| &vals[2]));
                 }
                 Value::str(out)
             }
             _ => return Err(Exception::invalid_op("not a composite node")),
         };
-        Ok(st.put(v))
+        st.put(dest, v)
     })
 }
 
 /// A unary operator (`Unary` node) on a value handle.
-extern "C" fn h_unary(ctx: *mut JitCtx, e: *const Expr, a: i64) -> i64 {
+extern "C" fn h_unary(ctx: *mut JitCtx, e: *const Expr, a: i64, dest: i64) -> i64 {
     with_state(ctx, |st| {
         let ExprKind::Unary(op, p, _) = &node(e).kind else {
             return Err(Exception::invalid_op("not a unary operator"));
         };
         let v = arith::unary(*op, *p, st.get(a))?;
-        Ok(st.put(v))
+        st.put(dest, v)
     })
 }
 
@@ -387,7 +495,7 @@ pub struct HostFn {
 // 64-bit: the JIT runs on 64-bit hosts only); the lowering declares imports only from this
 // table, so native code calls them with that signature.
 /// Every host function, in the order of [`crate::lower::HostRefs`].
-pub fn table() -> [HostFn; 11] {
+pub fn table() -> [HostFn; 12] {
     const P: types::Type = types::I64;
     [
         HostFn {
@@ -411,13 +519,13 @@ pub fn table() -> [HostFn; 11] {
         HostFn {
             name: "tp_leaf",
             addr: h_leaf as *const u8,
-            params: &[P, P],
+            params: &[P, P, types::I64],
             returns: &[types::I64],
         },
         HostFn {
             name: "tp_box",
             addr: h_box as *const u8,
-            params: &[P, types::I64, types::I32],
+            params: &[P, types::I64, types::I32, types::I64],
             returns: &[types::I64],
         },
         HostFn {
@@ -429,31 +537,37 @@ pub fn table() -> [HostFn; 11] {
         HostFn {
             name: "tp_call",
             addr: h_call as *const u8,
-            params: &[P, P, types::I64, P, types::I64],
+            params: &[P, P, types::I64, P, types::I64, types::I64],
             returns: &[types::I64],
         },
         HostFn {
             name: "tp_convert",
             addr: h_convert as *const u8,
-            params: &[P, P, types::I64],
+            params: &[P, P, types::I64, types::I64],
             returns: &[types::I64],
         },
         HostFn {
             name: "tp_binary",
             addr: h_binary as *const u8,
-            params: &[P, P, types::I64, types::I64],
+            params: &[P, P, types::I64, types::I64, types::I64],
             returns: &[types::I64],
         },
         HostFn {
             name: "tp_unary",
             addr: h_unary as *const u8,
-            params: &[P, P, types::I64],
+            params: &[P, P, types::I64, types::I64],
             returns: &[types::I64],
         },
         HostFn {
             name: "tp_op",
             addr: h_op as *const u8,
             params: &[P, P, P, types::I64, types::I64],
+            returns: &[types::I64],
+        },
+        HostFn {
+            name: "tp_copy",
+            addr: h_copy as *const u8,
+            params: &[P, types::I64, types::I64],
             returns: &[types::I64],
         },
     ]

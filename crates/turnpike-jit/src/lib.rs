@@ -23,7 +23,7 @@ use turnpike_interp::{Context, Exception, Options, Value};
 use turnpike_ir::ir::Body;
 use turnpike_ir::{Prim, Ty};
 
-use crate::host::{HostState, JitCtx, Status};
+use crate::host::{Frame, HostState, JitCtx, Status};
 pub use crate::lower::Unsupported;
 use crate::lower::{HostRefs, Lower};
 
@@ -91,6 +91,8 @@ enum Ret {
 pub struct Compiled {
     func: NativeFn,
     ret: Ret,
+    /// Its value frame.
+    frame: Frame,
     /// The body: host functions read its nodes by address while the code runs.
     _body: Arc<Body>,
     _owner: Arc<CodeOwner>,
@@ -109,7 +111,7 @@ impl Compiled {
     /// interpreter would raise.
     #[allow(unsafe_code)] // Entering native code.
     pub fn run(&self, context: Rc<Context>, opts: &Options) -> Result<Value, Exception> {
-        let mut host = HostState::new(context, opts.clone());
+        let mut host = HostState::new(context, opts.clone(), &self.frame);
         let mut ctx = JitCtx {
             fuel: opts.fuel,
             failed: 0,
@@ -185,7 +187,7 @@ fn build(
     func: &mut cranelift_codegen::ir::Function,
     fctx: &mut FunctionBuilderContext,
     body: &Body,
-) -> Result<(), Unsupported> {
+) -> Result<Frame, Unsupported> {
     let ptr_ty = module.target_config().pointer_type();
     let call_conv = module.isa().default_call_conv();
     lower::body_signature(ptr_ty, &mut func.signature);
@@ -209,10 +211,13 @@ fn build(
         binary: refs[8],
         unary: refs[9],
         op: refs[10],
+        copy: refs[11],
     };
     let config = module.target_config();
-    let r = Lower::run(FunctionBuilder::new(func, fctx), body, host, ptr_ty)
-        .map(|b| b.finalize(config));
+    let r = Lower::run(FunctionBuilder::new(func, fctx), body, host, ptr_ty).map(|(b, frame)| {
+        b.finalize(config);
+        frame
+    });
     if r.is_err() {
         // A body given up half-way leaves the builder's context dirty.
         *fctx = FunctionBuilderContext::new();
@@ -247,11 +252,11 @@ pub fn compile_batch(bodies: &[&Body]) -> Vec<Result<Compiled, Unsupported>> {
     };
     let mut ctx = module.make_context();
     let mut fctx = FunctionBuilderContext::new();
-    let mut ids: Vec<Result<(FuncId, Ret), Unsupported>> = Vec::new();
+    let mut ids: Vec<Result<(FuncId, Ret, Frame), Unsupported>> = Vec::new();
     let mut bytes = 0usize;
     for (i, body) in bodies.iter().enumerate() {
         ctx.func.name = UserFuncName::user(0, i as u32);
-        let r = build(&mut module, &mut ctx.func, &mut fctx, body).and_then(|()| {
+        let r = build(&mut module, &mut ctx.func, &mut fctx, body).and_then(|slots| {
             let id = module
                 .declare_function(&format!("body{i}"), Linkage::Local, &ctx.func.signature)
                 .map_err(|e| Unsupported(e.to_string()))?;
@@ -261,7 +266,7 @@ pub fn compile_batch(bodies: &[&Body]) -> Vec<Result<Compiled, Unsupported>> {
             bytes += ctx
                 .compiled_code()
                 .map_or(0, |c| c.code_info().total_size as usize);
-            Ok((id, ret_of(body)))
+            Ok((id, ret_of(body), slots))
         });
         module.clear_context(&mut ctx);
         ids.push(r);
@@ -276,7 +281,7 @@ pub fn compile_batch(bodies: &[&Body]) -> Vec<Result<Compiled, Unsupported>> {
         .iter()
         .map(|r| {
             r.as_ref()
-                .map(|(id, ret)| (module.get_finalized_function(*id), *ret))
+                .map(|(id, ret, frame)| (module.get_finalized_function(*id), *ret, frame.clone()))
                 .map_err(Clone::clone)
         })
         .collect();
@@ -288,12 +293,13 @@ pub fn compile_batch(bodies: &[&Body]) -> Vec<Result<Compiled, Unsupported>> {
     fns.into_iter()
         .zip(bodies)
         .map(|(r, body)| {
-            r.map(|(ptr, ret)| Compiled {
+            r.map(|(ptr, ret, frame)| Compiled {
                 _body: body,
                 // SAFETY: `ptr` is the finalized code of a function defined with the signature
                 // `NativeFn` describes (see `Compiled::run`); it stays mapped while `owner` lives.
                 func: unsafe { std::mem::transmute::<*const u8, NativeFn>(ptr) },
                 ret,
+                frame,
                 _owner: Arc::clone(&owner),
             })
         })

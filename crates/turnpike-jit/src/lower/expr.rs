@@ -20,36 +20,37 @@ impl Lower<'_, '_> {
                 self.b.ins().iconst(HANDLE, 0)
             }
             ExprKind::Const(c) if reg_prim(&e.ty).is_some() => self.constant(c, &e.ty)?,
-            ExprKind::Const(_)
-            | ExprKind::Context
-            | ExprKind::TypeOf(_)
-            | ExprKind::Unsupported(_) => self.leaf(e),
+            ExprKind::Const(Const::String(s)) => self.string_const(s),
+            ExprKind::Context => {
+                self.used_context = true;
+                self.b.ins().iconst(HANDLE, crate::host::CONTEXT_SLOT)
+            }
+            ExprKind::Const(_) | ExprKind::TypeOf(_) | ExprKind::Unsupported(_) => self.leaf(e),
             ExprKind::ArrayInit(_, items) => {
                 let items: Vec<&Expr> = items.iter().collect();
-                let h = self.op(e, &items, 0)?;
+                let h = self.op(e, &items)?;
                 self.result(h, &e.ty)
             }
             ExprKind::NewArray(_, n) | ExprKind::As(n, _) | ExprKind::Is(n, _, None) => {
-                let h = self.op(e, &[&**n], 0)?;
+                let h = self.op(e, &[&**n])?;
                 self.result(h, &e.ty)
             }
             ExprKind::Element(a, i) => {
-                let h = self.op(e, &[&**a, &**i], 0)?;
+                let h = self.op(e, &[&**a, &**i])?;
                 self.result(h, &e.ty)
             }
             ExprKind::Format(parts) => {
-                let mut acc = self.b.ins().iconst(HANDLE, 0);
-                for (i, p) in parts.iter().enumerate() {
+                let mut hs = Vec::new();
+                for p in parts {
                     if let turnpike_ir::ir::FmtPart::Hole { value, align, .. } = p {
-                        let v = self.boxed(value)?;
-                        let a = match align {
+                        hs.push(self.boxed(value)?);
+                        hs.push(match align {
                             Some(a) => self.boxed(a)?,
                             None => self.b.ins().iconst(HANDLE, 0),
-                        };
-                        acc = self.op_handles(e, &[acc, v, a], i as i64);
+                        });
                     }
                 }
-                self.op_handles(e, &[acc], parts.len() as i64)
+                self.op_handles(e, &hs)
             }
             ExprKind::Default(ty) if reg_prim(ty).is_none() => self.leaf(e),
             ExprKind::Local(id) => {
@@ -69,14 +70,16 @@ impl Lower<'_, '_> {
                 let h = self.boxed(inner)?;
                 let n = self.node(e);
                 let ctx = self.ctx_ptr;
-                let r = self.host_call(self.host.convert, &[ctx, n, h]);
+                let dest = self.dest_for(&e.ty);
+                let r = self.host_call(self.host.convert, &[ctx, n, h, dest]);
                 self.result(r, &e.ty)
             }
             ExprKind::Unary(_, p, x) if clif_type(*p).is_none() || reg_prim(&x.ty).is_none() => {
                 let h = self.boxed(x)?;
                 let n = self.node(e);
                 let ctx = self.ctx_ptr;
-                let r = self.host_call(self.host.unary, &[ctx, n, h]);
+                let dest = self.dest_for(&e.ty);
+                let r = self.host_call(self.host.unary, &[ctx, n, h, dest]);
                 self.result(r, &e.ty)
             }
             ExprKind::Binary(_, t, a, b)
@@ -88,7 +91,8 @@ impl Lower<'_, '_> {
                 let y = self.boxed(b)?;
                 let n = self.node(e);
                 let ctx = self.ctx_ptr;
-                let r = self.host_call(self.host.binary, &[ctx, n, x, y]);
+                let dest = self.dest_for(&e.ty);
+                let r = self.host_call(self.host.binary, &[ctx, n, x, y, dest]);
                 self.result(r, &e.ty)
             }
             ExprKind::Call {
@@ -125,7 +129,8 @@ impl Lower<'_, '_> {
                 let count = self.b.ins().iconst(types::I64, n as i64);
                 let node = self.node(e);
                 let ctx = self.ctx_ptr;
-                let h = self.host_call(self.host.call, &[ctx, node, r, addr, count]);
+                let dest = self.dest_for(&e.ty);
+                let h = self.host_call(self.host.call, &[ctx, node, r, addr, count, dest]);
                 if e.ty == Ty::Void {
                     h
                 } else {
@@ -141,6 +146,8 @@ impl Lower<'_, '_> {
                 if tmp_prim.is_some() {
                     return unsupported("`?.` on a register value");
                 }
+                // The receiver moves into the temporary's slot: `rest` may read it more than once.
+                let h = self.store_local(*tmp, h);
                 self.b.def_var(tmp_var, h);
                 let (some, join) = (self.b.create_block(), self.b.create_block());
                 let r = self.b.append_block_param(join, HANDLE);
@@ -268,7 +275,7 @@ impl Lower<'_, '_> {
                     Place::Local(_) => {}
                 }
                 operands.push(value);
-                let h = self.op(e, &operands, 0)?;
+                let h = self.op(e, &operands)?;
                 self.result(h, &e.ty)
             }
             ExprKind::Assign(place, value) => {
@@ -278,7 +285,10 @@ impl Lower<'_, '_> {
                 let (var, p) = self.var(*id)?;
                 let v = match p {
                     Some(_) => self.expr(value)?,
-                    None => self.boxed(value)?,
+                    None => {
+                        let h = self.boxed(value)?;
+                        self.store_local(*id, h)
+                    }
                 };
                 self.b.def_var(var, v);
                 v
@@ -317,10 +327,14 @@ impl Lower<'_, '_> {
                     return unsupported("compound assignment through a differently typed slot");
                 }
                 let cur = self.b.use_var(var);
+                let cur = self.store_local(*tmp, cur);
                 self.b.def_var(tmp_var, cur);
                 let v = match p {
                     Some(_) => self.expr(value)?,
-                    None => self.boxed(value)?,
+                    None => {
+                        let h = self.boxed(value)?;
+                        self.store_local(*id, h)
+                    }
                 };
                 self.b.def_var(var, v);
                 v

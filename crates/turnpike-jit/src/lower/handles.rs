@@ -29,6 +29,37 @@ impl Lower<'_, '_> {
         self.b.switch_to_block(cont);
         r
     }
+    /// A new slot of the value frame for one node's result, as a constant.
+    pub(super) fn fresh(&mut self) -> CValue {
+        self.slots += 1;
+        self.b.ins().iconst(types::I64, self.slots - 1)
+    }
+    /// Copies handle `h` into the frame slot of local `id` (when its value lives there): the
+    /// local's handle afterwards.
+    pub(super) fn store_local(&mut self, id: turnpike_ir::ir::LocalId, h: CValue) -> CValue {
+        let slot = self.frame_slots.get(id.0 as usize).copied().unwrap_or(0);
+        if slot == 0 {
+            return h;
+        }
+        let dest = self.b.ins().iconst(types::I64, slot);
+        let ctx = self.ctx_ptr;
+        self.host_call(self.host.copy, &[ctx, h, dest])
+    }
+    /// A string constant's handle (`-1 - i` for constant `i` of the body's table).
+    pub(super) fn string_const(&mut self, s: &std::sync::Arc<str>) -> CValue {
+        let i = match self
+            .consts
+            .iter()
+            .position(|c| std::sync::Arc::ptr_eq(c, s))
+        {
+            Some(i) => i,
+            None => {
+                self.consts.push(s.clone());
+                self.consts.len() - 1
+            }
+        };
+        self.b.ins().iconst(types::I64, -1 - i as i64)
+    }
     pub(super) fn node(&mut self, e: &Expr) -> CValue {
         self.b
             .ins()
@@ -45,7 +76,8 @@ impl Lower<'_, '_> {
                     .ins()
                     .iconst(types::I32, i64::from(host::prim_index(p)));
                 let ctx = self.ctx_ptr;
-                self.host_call(self.host.boxed, &[ctx, bits, code])
+                let dest = self.fresh();
+                self.host_call(self.host.boxed, &[ctx, bits, code, dest])
             }
             None => v,
         })
@@ -58,6 +90,10 @@ impl Lower<'_, '_> {
             .iconst(types::I32, i64::from(host::prim_index(p)));
         let ctx = self.ctx_ptr;
         let bits = self.host_call(self.host.unbox, &[ctx, h, code]);
+        self.reg_of_bits(bits, p)
+    }
+    /// 64 bits a host function returned, as a register value of `p`.
+    pub(super) fn reg_of_bits(&mut self, bits: CValue, p: Prim) -> CValue {
         let plain = MemFlagsData::new();
         match p {
             Prim::Bool => self.b.ins().ireduce(types::I8, bits),
@@ -70,27 +106,33 @@ impl Lower<'_, '_> {
             _ => bits,
         }
     }
-    /// A host result handle as the expression's kind (unboxed when it lives in a register).
+    /// Where a host function delivers a result of type `ty`: a fresh frame slot, or (for a
+    /// type that lives in a register) the code `-1 - prim` asking for its bits.
+    pub(super) fn dest_for(&mut self, ty: &Ty) -> CValue {
+        match reg_prim(ty) {
+            Some(p) => self
+                .b
+                .ins()
+                .iconst(types::I64, -1 - i64::from(host::prim_index(p))),
+            None => self.fresh(),
+        }
+    }
+    /// What a host function delivered to [`Self::dest_for`]`(ty)`, as the expression's kind.
     pub(super) fn result(&mut self, h: CValue, ty: &Ty) -> CValue {
         match reg_prim(ty) {
-            Some(p) => self.unboxed(h, p),
+            Some(p) => self.reg_of_bits(h, p),
             None => h,
         }
     }
     /// `tp_op` on the node `e` with its operands evaluated (boxed) in order.
-    pub(super) fn op(
-        &mut self,
-        e: &Expr,
-        operands: &[&Expr],
-        extra: i64,
-    ) -> Result<CValue, Unsupported> {
+    pub(super) fn op(&mut self, e: &Expr, operands: &[&Expr]) -> Result<CValue, Unsupported> {
         let mut hs = Vec::with_capacity(operands.len());
         for x in operands {
             hs.push(self.boxed(x)?);
         }
-        Ok(self.op_handles(e, &hs, extra))
+        Ok(self.op_handles(e, &hs))
     }
-    pub(super) fn op_handles(&mut self, e: &Expr, hs: &[CValue], extra: i64) -> CValue {
+    pub(super) fn op_handles(&mut self, e: &Expr, hs: &[CValue]) -> CValue {
         let slot = self.b.create_sized_stack_slot(StackSlotData::new(
             StackSlotKind::ExplicitSlot,
             (8 * hs.len().max(1)) as u32,
@@ -103,15 +145,16 @@ impl Lower<'_, '_> {
         }
         let addr = self.b.ins().stack_addr(types::I64, slot, 0);
         let count = self.b.ins().iconst(types::I64, hs.len() as i64);
-        let extra = self.b.ins().iconst(types::I64, extra);
         let node = self.node(e);
         let ctx = self.ctx_ptr;
-        self.host_call(self.host.op, &[ctx, node, addr, count, extra])
+        let dest = self.dest_for(&e.ty);
+        self.host_call(self.host.op, &[ctx, node, addr, count, dest])
     }
     pub(super) fn leaf(&mut self, e: &Expr) -> CValue {
         let n = self.node(e);
         let ctx = self.ctx_ptr;
-        let h = self.host_call(self.host.leaf, &[ctx, n]);
+        let dest = self.dest_for(&e.ty);
+        let h = self.host_call(self.host.leaf, &[ctx, n, dest]);
         self.result(h, &e.ty)
     }
 }

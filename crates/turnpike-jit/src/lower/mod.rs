@@ -96,6 +96,8 @@ pub struct HostRefs {
     pub unary: FuncRef,
     /// `tp_op`
     pub op: FuncRef,
+    /// `tp_copy`
+    pub copy: FuncRef,
 }
 
 /// Lowers one body into `b` (whose function has the signature above).
@@ -104,6 +106,14 @@ pub struct Lower<'a, 'f> {
     _body: std::marker::PhantomData<&'a Body>,
     /// Each local slot's variable, and its register type (`None`: a value handle).
     vars: Vec<(Variable, Option<Prim>)>,
+    /// Each local's slot in the value frame (0 for locals in registers).
+    frame_slots: Vec<i64>,
+    /// Value-frame slots named so far (slot 0 is `null`, slot 1 `context`).
+    slots: i64,
+    /// Whether the body reads `context` (its frame slot is filled).
+    used_context: bool,
+    /// String constants, by handle `-1 - index`.
+    consts: Vec<std::sync::Arc<str>>,
     ctx_ptr: CValue,
     out_ptr: CValue,
     exit: Block,
@@ -125,7 +135,7 @@ impl<'a, 'f> Lower<'a, 'f> {
         body: &'a Body,
         host: HostRefs,
         ptr_ty: Type,
-    ) -> Result<FunctionBuilder<'f>, Unsupported> {
+    ) -> Result<(FunctionBuilder<'f>, crate::host::Frame), Unsupported> {
         let entry = b.create_block();
         b.append_block_params_for_function_params(entry);
         b.switch_to_block(entry);
@@ -135,8 +145,16 @@ impl<'a, 'f> Lower<'a, 'f> {
         b.append_block_param(exit, types::I32);
         let _ = ptr_ty;
         let mut vars = Vec::with_capacity(body.locals.len());
+        let mut frame_slots = Vec::with_capacity(body.locals.len());
+        let mut slots = crate::host::CONTEXT_SLOT + 1;
         for local in &body.locals {
             let p = reg_prim(&local.ty);
+            frame_slots.push(if p.is_none() {
+                slots += 1;
+                slots - 1
+            } else {
+                0
+            });
             let t = p.and_then(clif_type).unwrap_or(HANDLE);
             let v = b.declare_var(t);
             // Every slot starts at zero, or the null handle (the interpreter's frame starts
@@ -145,10 +163,15 @@ impl<'a, 'f> Lower<'a, 'f> {
             b.def_var(v, zero);
             vars.push((v, p));
         }
+        let first_temp = slots as usize;
         let mut l = Lower {
             b,
             _body: std::marker::PhantomData,
             vars,
+            frame_slots,
+            slots,
+            used_context: false,
+            consts: Vec::new(),
             ctx_ptr,
             out_ptr,
             exit,
@@ -163,7 +186,14 @@ impl<'a, 'f> Lower<'a, 'f> {
         let status = l.b.block_params(l.exit)[0];
         l.b.ins().return_(&[status]);
         l.b.seal_all_blocks();
-        Ok(l.b)
+        // No frame slot used at all: no frame.
+        let unused = l.slots == crate::host::CONTEXT_SLOT + 1 && !l.used_context;
+        let frame = crate::host::Frame {
+            slots: if unused { 0 } else { l.slots as usize },
+            first_temp,
+            consts: l.consts.into(),
+        };
+        Ok((l.b, frame))
     }
 
     /// Starts a fresh block after a jump, so that code after `return` or `break` (never run)
