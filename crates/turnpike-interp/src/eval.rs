@@ -40,10 +40,15 @@ impl Default for Options {
 }
 
 /// How a statement ended.
-pub(crate) enum Ctl {
+#[derive(Debug)]
+pub enum Ctl {
+    /// It ran to its end.
     Normal,
+    /// `return`, with the value.
     Return(Value),
+    /// `break`
     Break,
+    /// `continue`
     Continue,
 }
 
@@ -683,6 +688,17 @@ impl Interp {
         mut args: Vec<Value>,
     ) -> Result<Value, Exception> {
         self.call_native(member, targs, recv, &mut args)
+    }
+
+    /// Runs statements over the frame (see [`Interp::frame_mut`]): how they ended.
+    pub fn exec(&mut self, stmts: &[Stmt]) -> Result<Ctl, Exception> {
+        self.stmts(stmts)
+    }
+
+    /// The local slots of the body being evaluated, for a caller that keeps them elsewhere
+    /// between calls (the JIT's native code).
+    pub fn frame_mut(&mut self) -> &mut Vec<Value> {
+        &mut self.frame
     }
 
     /// Calls a library member with evaluated arguments in place (`out`/`ref` slots are

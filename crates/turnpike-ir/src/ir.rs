@@ -431,21 +431,54 @@ pub struct Catch {
     pub body: Vec<Stmt>,
 }
 
-/// Calls `f` for every local slot a statement list reads or writes (lambdas included).
-pub fn for_each_local(stmts: &[Stmt], f: &mut impl FnMut(LocalId)) {
+/// What [`walk`] calls back: every local slot a statement list reads or writes, and every
+/// expression, outermost first (lambda bodies included).
+pub trait Visitor {
+    /// A local slot read or written.
+    fn local(&mut self, _l: LocalId) {}
+    /// An expression, before its operands.
+    fn expr(&mut self, _e: &Expr) {}
+}
+
+/// Visits a statement list (lambda bodies included).
+pub fn walk(stmts: &[Stmt], f: &mut impl Visitor) {
     for s in stmts {
         stmt_locals(s, f);
     }
 }
 
-fn stmt_locals(s: &Stmt, f: &mut impl FnMut(LocalId)) {
+/// Calls `f` for every local slot a statement list reads or writes (lambdas included).
+pub fn for_each_local(stmts: &[Stmt], f: &mut impl FnMut(LocalId)) {
+    struct Locals<F>(F);
+    impl<F: FnMut(LocalId)> Visitor for Locals<F> {
+        fn local(&mut self, l: LocalId) {
+            (self.0)(l);
+        }
+    }
+    walk(stmts, &mut Locals(f));
+}
+
+/// Whether a statement list has an expression for which `pred` holds.
+pub fn any_expr(stmts: &[Stmt], pred: impl Fn(&Expr) -> bool) -> bool {
+    struct Any<P>(P, bool);
+    impl<P: Fn(&Expr) -> bool> Visitor for Any<P> {
+        fn expr(&mut self, e: &Expr) {
+            self.1 = self.1 || (self.0)(e);
+        }
+    }
+    let mut v = Any(pred, false);
+    walk(stmts, &mut v);
+    v.1
+}
+
+fn stmt_locals(s: &Stmt, f: &mut impl Visitor) {
     match s {
         Stmt::Expr(e) => expr_locals(e, f),
-        Stmt::Block(b) => for_each_local(b, f),
+        Stmt::Block(b) => walk(b, f),
         Stmt::If(c, t, e) => {
             expr_locals(c, f);
-            for_each_local(t, f);
-            for_each_local(e, f);
+            walk(t, f);
+            walk(e, f);
         }
         Stmt::Loop {
             cond, body, step, ..
@@ -453,8 +486,8 @@ fn stmt_locals(s: &Stmt, f: &mut impl FnMut(LocalId)) {
             if let Some(c) = cond {
                 expr_locals(c, f);
             }
-            for_each_local(body, f);
-            for_each_local(step, f);
+            walk(body, f);
+            walk(step, f);
         }
         Stmt::Foreach {
             var,
@@ -462,21 +495,21 @@ fn stmt_locals(s: &Stmt, f: &mut impl FnMut(LocalId)) {
             convert,
             body,
         } => {
-            f(*var);
+            f.local(*var);
             expr_locals(collection, f);
             if let Some(c) = convert {
                 expr_locals(c, f);
             }
-            for_each_local(body, f);
+            walk(body, f);
         }
         Stmt::Switch(e, tmp, arms) => {
-            f(*tmp);
+            f.local(*tmp);
             expr_locals(e, f);
             for arm in arms {
                 for l in arm.labels.iter().flatten() {
                     expr_locals(l, f);
                 }
-                for_each_local(&arm.body, f);
+                walk(&arm.body, f);
             }
         }
         Stmt::Return(e) | Stmt::Throw(e) => {
@@ -490,24 +523,24 @@ fn stmt_locals(s: &Stmt, f: &mut impl FnMut(LocalId)) {
             catches,
             finally,
         } => {
-            for_each_local(body, f);
+            walk(body, f);
             for c in catches {
                 if let Some(v) = c.var {
-                    f(v);
+                    f.local(v);
                 }
                 if let Some(x) = &c.filter {
                     expr_locals(x, f);
                 }
-                for_each_local(&c.body, f);
+                walk(&c.body, f);
             }
-            for_each_local(finally, f);
+            walk(finally, f);
         }
     }
 }
 
-fn place_locals(p: &Place, f: &mut impl FnMut(LocalId)) {
+fn place_locals(p: &Place, f: &mut impl Visitor) {
     match p {
-        Place::Local(l) => f(*l),
+        Place::Local(l) => f.local(*l),
         Place::Element { array, index } => {
             expr_locals(array, f);
             expr_locals(index, f);
@@ -523,9 +556,10 @@ fn place_locals(p: &Place, f: &mut impl FnMut(LocalId)) {
     }
 }
 
-fn expr_locals(e: &Expr, f: &mut impl FnMut(LocalId)) {
+fn expr_locals(e: &Expr, f: &mut impl Visitor) {
+    f.expr(e);
     match &e.kind {
-        ExprKind::Local(l) => f(*l),
+        ExprKind::Local(l) => f.local(*l),
         ExprKind::Const(_)
         | ExprKind::Context
         | ExprKind::Default(_)
@@ -564,7 +598,7 @@ fn expr_locals(e: &Expr, f: &mut impl FnMut(LocalId)) {
             }
         }
         ExprKind::NullCond { recv, tmp, rest } => {
-            f(*tmp);
+            f.local(*tmp);
             expr_locals(recv, f);
             expr_locals(rest, f);
         }
@@ -574,18 +608,18 @@ fn expr_locals(e: &Expr, f: &mut impl FnMut(LocalId)) {
         }
         ExprKind::IncDec { place, .. } => place_locals(place, f),
         ExprKind::Compound { place, value, tmp } => {
-            f(*tmp);
+            f.local(*tmp);
             place_locals(place, f);
             expr_locals(value, f);
         }
         ExprKind::Lambda(l) => {
             for p in &l.params {
-                f(*p);
+                f.local(*p);
             }
             for c in &l.captures {
-                f(*c);
+                f.local(*c);
             }
-            for_each_local(&l.body, f);
+            walk(&l.body, f);
         }
         ExprKind::NewArray(_, n) => expr_locals(n, f),
         ExprKind::ArrayInit(_, items) => {
@@ -601,7 +635,7 @@ fn expr_locals(e: &Expr, f: &mut impl FnMut(LocalId)) {
         ExprKind::Is(x, _, bind) => {
             expr_locals(x, f);
             if let Some(b) = bind {
-                f(*b);
+                f.local(*b);
             }
         }
         ExprKind::Format(parts) => {
@@ -615,7 +649,7 @@ fn expr_locals(e: &Expr, f: &mut impl FnMut(LocalId)) {
             }
         }
         ExprKind::Seq(stmts, x) => {
-            for_each_local(stmts, f);
+            walk(stmts, f);
             expr_locals(x, f);
         }
     }

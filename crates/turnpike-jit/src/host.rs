@@ -13,10 +13,10 @@ use std::sync::Arc;
 use cranelift_codegen::ir::{AbiParam, Signature, types};
 use cranelift_codegen::isa::CallConv;
 use turnpike_interp::context::HostRef;
-use turnpike_interp::eval::{self, Interp};
+use turnpike_interp::eval::{self, Ctl, Interp};
 use turnpike_interp::value::Obj;
 use turnpike_interp::{Context, Exception, Options, Value, arith, convert};
-use turnpike_ir::ir::{Expr, ExprKind, FmtPart};
+use turnpike_ir::ir::{Body, Expr, ExprKind, FmtPart, Stmt};
 use turnpike_ir::{Library, Prim};
 
 /// What a native function returns: `Ok`, or which exception it raised.
@@ -116,6 +116,35 @@ pub struct Frame {
 
 /// The frame slot that holds `context` (filled when the evaluation starts).
 pub const CONTEXT_SLOT: i64 = 1;
+
+/// The value of register bits of `p`.
+pub fn decode(p: Prim, bits: u64) -> Value {
+    match p {
+        Prim::Bool => Value::Bool(bits & 0xff != 0),
+        Prim::Int => Value::Int(bits as i32),
+        Prim::UInt => Value::UInt(bits as u32),
+        Prim::Long => Value::Long(bits as i64),
+        Prim::ULong => Value::ULong(bits),
+        Prim::Float => Value::Float(f32::from_bits(bits as u32)),
+        Prim::Double => Value::Double(f64::from_bits(bits)),
+        _ => Value::Null,
+    }
+}
+
+/// Each local's place while native code runs: its frame slot when its values are handles,
+/// `None` when it lives in a register (of the given type). The lowering numbers slots this way.
+pub fn local_places(body: &Body) -> impl Iterator<Item = Result<i64, Prim>> + '_ {
+    let mut next = CONTEXT_SLOT;
+    body.locals
+        .iter()
+        .map(move |l| match crate::lower::reg_prim(&l.ty) {
+            Some(p) => Err(p),
+            None => {
+                next += 1;
+                Ok(next)
+            }
+        })
+}
 
 /// The register bits of `v` as a value of `p` (`NullReferenceException` for `null`).
 fn bits(v: &Value, p: Prim) -> Result<i64, Exception> {
@@ -450,6 +479,87 @@ extern "C" fn h_unary(ctx: *mut JitCtx, e: *const Expr, a: i64, dest: i64) -> i6
     })
 }
 
+/// What an island of statements ended with (its result code).
+pub mod flow {
+    /// Ran to its end.
+    pub const NORMAL: i64 = 0;
+    /// `return`: the value is in the locals array's last entry.
+    pub const RETURN: i64 = 1;
+    /// `break` out of the enclosing native loop.
+    pub const BREAK: i64 = 2;
+    /// `continue` of the enclosing native loop.
+    pub const CONTINUE: i64 = 3;
+}
+
+/// An island: a statement (`kind` 0) or an expression (`kind` 1) of `body` that native code
+/// does not compile, run by the interpreter over the body's locals. Native code stores every
+/// local at `locals` (register bits, or handles) and reloads them all afterwards; the array
+/// has one more entry for a statement's returned value. A statement gives its [`flow`] code
+/// (the returned value delivered to `dest`); an expression gives its value, delivered to
+/// `dest`.
+extern "C" fn h_island(
+    ctx: *mut JitCtx,
+    body: *const Body,
+    node: *const u8,
+    kind: i64,
+    locals: *mut i64,
+    dest: i64,
+) -> i64 {
+    with_state(ctx, |st| {
+        // SAFETY: native code passes the address of the body it was compiled from, which its
+        // `Compiled` keeps alive (`Arc<Body>`).
+        let body = unsafe { &*body };
+        let n = body.locals.len();
+        // SAFETY: `locals` is a stack slot of `n + 1` entries native code filled just before
+        // this call and reads back after it; nothing else refers to it meanwhile.
+        let locals = unsafe { std::slice::from_raw_parts_mut(locals, n + 1) };
+        let mut frame = std::mem::take(st.interp().frame_mut());
+        frame.clear();
+        for (raw, place) in locals.iter().zip(local_places(body)) {
+            frame.push(match place {
+                Err(p) => decode(p, *raw as u64),
+                Ok(_) => st.peek(*raw),
+            });
+        }
+        *st.interp().frame_mut() = frame;
+        let r = if kind == 0 {
+            // SAFETY: as for `body`: a statement node of it.
+            let stmt = unsafe { &*node.cast::<Stmt>() };
+            st.interp()
+                .exec(std::slice::from_ref(stmt))
+                .map(|c| match c {
+                    Ctl::Normal => (flow::NORMAL, None),
+                    Ctl::Return(v) => (flow::RETURN, Some(v)),
+                    Ctl::Break => (flow::BREAK, None),
+                    Ctl::Continue => (flow::CONTINUE, None),
+                })
+        } else {
+            // SAFETY: as for `body`: an expression node of it.
+            let e = unsafe { &*node.cast::<Expr>() };
+            st.interp().eval(e).map(|v| (0, Some(v)))
+        };
+        // The locals as the interpreter left them, even when it raised (a `catch` of native
+        // code never sees them, but the frame must not keep handles alive).
+        let frame = std::mem::take(st.interp().frame_mut());
+        for ((raw, place), v) in locals.iter_mut().zip(local_places(body)).zip(frame) {
+            *raw = match place {
+                Err(p) => bits(&v, p).unwrap_or(0),
+                Ok(slot) => st.put(slot, v)?,
+            };
+        }
+        let (code, v) = r?;
+        let v = v.unwrap_or(Value::Null);
+        Ok(if kind == 0 {
+            if code == flow::RETURN {
+                locals[n] = st.put(dest, v)?;
+            }
+            code
+        } else {
+            st.put(dest, v)?
+        })
+    })
+}
+
 /// `double % double` as C# computes it (the sign of the dividend; IEEE `fmod`).
 extern "C" fn f64_rem(x: f64, y: f64) -> f64 {
     x % y
@@ -495,7 +605,7 @@ pub struct HostFn {
 // 64-bit: the JIT runs on 64-bit hosts only); the lowering declares imports only from this
 // table, so native code calls them with that signature.
 /// Every host function, in the order of [`crate::lower::HostRefs`].
-pub fn table() -> [HostFn; 12] {
+pub fn table() -> [HostFn; 13] {
     const P: types::Type = types::I64;
     [
         HostFn {
@@ -562,6 +672,12 @@ pub fn table() -> [HostFn; 12] {
             name: "tp_op",
             addr: h_op as *const u8,
             params: &[P, P, P, types::I64, types::I64],
+            returns: &[types::I64],
+        },
+        HostFn {
+            name: "tp_island",
+            addr: h_island as *const u8,
+            params: &[P, P, P, types::I64, P, types::I64],
             returns: &[types::I64],
         },
         HostFn {

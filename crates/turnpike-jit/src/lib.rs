@@ -130,7 +130,7 @@ impl Compiled {
         match Status::from_code(code) {
             Status::Ok => Ok(match self.ret {
                 Ret::Void => Value::Null,
-                Ret::Reg(p) => decode(p, out),
+                Ret::Reg(p) => host::decode(p, out),
                 Ret::Handle => host.value(out),
             }),
             Status::Exception => Err(host.exception.take().unwrap_or_else(|| {
@@ -145,19 +145,6 @@ impl Compiled {
                 "internal error in native code",
             )),
         }
-    }
-}
-
-fn decode(p: Prim, bits: u64) -> Value {
-    match p {
-        Prim::Bool => Value::Bool(bits & 0xff != 0),
-        Prim::Int => Value::Int(bits as i32),
-        Prim::UInt => Value::UInt(bits as u32),
-        Prim::Long => Value::Long(bits as i64),
-        Prim::ULong => Value::ULong(bits),
-        Prim::Float => Value::Float(f32::from_bits(bits as u32)),
-        Prim::Double => Value::Double(f64::from_bits(bits)),
-        _ => Value::Null,
     }
 }
 
@@ -211,7 +198,8 @@ fn build(
         binary: refs[8],
         unary: refs[9],
         op: refs[10],
-        copy: refs[11],
+        island: refs[11],
+        copy: refs[12],
     };
     let config = module.target_config();
     let r = Lower::run(FunctionBuilder::new(func, fctx), body, host, ptr_ty).map(|(b, frame)| {

@@ -295,9 +295,13 @@ fn type_name(t: T) -> &'static str {
 
 fn stmt(r: &mut Rng, out: &mut String, depth: u32, in_loop: bool) {
     let (name, t) = NAMES[r.below(NAMES.len() as u64) as usize];
-    match r.below(if depth == 0 { 3 } else { 6 }) {
+    match r.below(if depth == 0 { 4 } else { 10 }) {
         0 | 1 => {
             let _ = write!(out, "{name} = {}; ", expr(r, t, 3));
+        }
+        3 => {
+            // A string local in a frame slot, read and written around the islands below.
+            let _ = write!(out, "s = s + {}; ", expr(r, T::Int, 1));
         }
         2 => match t {
             T::Bool => {
@@ -308,20 +312,50 @@ fn stmt(r: &mut Rng, out: &mut String, depth: u32, in_loop: bool) {
                 let _ = write!(out, "{name} {op} {}; ", expr(r, t, 2));
             }
         },
-        3 => {
+        4 => {
             let _ = write!(out, "if ({}) {{ ", expr(r, T::Bool, 2));
             stmt(r, out, depth - 1, in_loop);
             out.push_str("} else { ");
             stmt(r, out, depth - 1, in_loop);
             out.push_str("} ");
         }
-        4 => {
+        5 => {
             let n = r.below(20);
             let _ = write!(
                 out,
                 "for (int i{depth} = 0; i{depth} < {n}; i{depth}++) {{ "
             );
             stmt(r, out, depth - 1, true);
+            stmt(r, out, depth - 1, true);
+            out.push_str("} ");
+        }
+        // Forms native code hands to the interpreter (islands), with the locals synced both
+        // ways and `continue` reaching the enclosing native loop.
+        6 => {
+            let _ = write!(out, "switch ((a & 3)) {{ case 0: ");
+            stmt(r, out, depth - 1, in_loop);
+            out.push_str("break; case 1: a = s.Length; ");
+            if in_loop {
+                out.push_str(r.pick(&["continue; ", "break; "]));
+            } else {
+                out.push_str("break; ");
+            }
+            out.push_str("default: ");
+            stmt(r, out, depth - 1, in_loop);
+            out.push_str("break; } ");
+        }
+        7 => {
+            out.push_str("try { ");
+            stmt(r, out, depth - 1, in_loop);
+            let _ = write!(
+                out,
+                "b = b / (a - a); }} catch (DivideByZeroException) {{ s = s + \"!\"; {name} = {}; }} ",
+                expr(r, t, 2)
+            );
+        }
+        8 => {
+            let _ = write!(out, "foreach (var e{depth} in new [] {{ a, b, 3 }}) {{ ");
+            let _ = write!(out, "a = a + e{depth}; ");
             stmt(r, out, depth - 1, true);
             out.push_str("} ");
         }
@@ -356,14 +390,18 @@ fn program(r: &mut Rng) -> String {
             return format!("@({e})");
         }
     }
-    let mut s = String::from("@{ ");
+    let mut s = String::from("@{ string s = \"k\"; ");
     for (n, nt) in NAMES {
         let _ = write!(s, "{} {n} = {}; ", type_name(nt), literal(r, nt));
     }
     for _ in 0..r.below(4) + 1 {
         stmt(r, &mut s, 2, false);
     }
-    let _ = write!(s, "return {}; }}", expr(r, t, 4));
+    if r.below(4) == 0 {
+        let _ = write!(s, "return s + {}; }}", expr(r, t, 2));
+    } else {
+        let _ = write!(s, "return {}; }}", expr(r, t, 4));
+    }
     s
 }
 

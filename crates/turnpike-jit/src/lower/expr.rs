@@ -8,8 +8,7 @@ use turnpike_ir::ir::{Const, Conv, Expr, ExprKind, OpType, Place, UnOp};
 use turnpike_ir::{Prim, Ty};
 
 use super::{
-    HANDLE, Lower, Unsupported, clif_type, is_float, kind_name, prim_of, reg_prim, unsupported,
-    zero,
+    HANDLE, Lower, Unsupported, clif_type, is_float, prim_of, reg_prim, unsupported, zero,
 };
 use crate::host::Status;
 
@@ -99,7 +98,7 @@ impl Lower<'_, '_> {
                 member, recv, args, ..
             } => {
                 if args.iter().any(|a| matches!(a.kind, ExprKind::Ref(_))) {
-                    return unsupported("`out`/`ref` arguments");
+                    return Ok(self.island_expr(e));
                 }
                 let r = match recv {
                     Some(r) => {
@@ -138,14 +137,11 @@ impl Lower<'_, '_> {
                 }
             }
             ExprKind::NullCond { recv, tmp, rest } => {
-                if reg_prim(&e.ty).is_some() {
-                    return unsupported("`?.` giving a register value");
+                if reg_prim(&e.ty).is_some() || reg_prim(&recv.ty).is_some() {
+                    return Ok(self.island_expr(e));
                 }
                 let h = self.boxed(recv)?;
-                let (tmp_var, tmp_prim) = self.var(*tmp)?;
-                if tmp_prim.is_some() {
-                    return unsupported("`?.` on a register value");
-                }
+                let (tmp_var, _) = self.var(*tmp)?;
                 // The receiver moves into the temporary's slot: `rest` may read it more than once.
                 let h = self.store_local(*tmp, h);
                 self.b.def_var(tmp_var, h);
@@ -300,18 +296,17 @@ impl Lower<'_, '_> {
                 prim,
             } => {
                 let Place::Local(id) = &**place else {
-                    return unsupported("`++`/`--` on a non-local place");
+                    return Ok(self.island_expr(e));
                 };
                 let (var, local) = self.var(*id)?;
-                if local.is_none() {
-                    return unsupported("`++`/`--` on a value handle");
+                if local.is_none() || clif_type(*prim).is_none() {
+                    return Ok(self.island_expr(e));
                 }
                 let old = self.b.use_var(var);
                 let new = if is_float(*prim) {
                     let d = self.float_const(*prim, f64::from(*delta));
                     self.b.ins().fadd(old, d)
                 } else {
-                    clif_type(*prim).ok_or_else(|| Unsupported(format!("`{prim:?}` ++")))?;
                     self.b.ins().iadd_imm_s(old, i64::from(*delta))
                 };
                 self.b.def_var(var, new);
@@ -319,12 +314,12 @@ impl Lower<'_, '_> {
             }
             ExprKind::Compound { place, value, tmp } => {
                 let Place::Local(id) = &**place else {
-                    return unsupported("compound assignment to a non-local place");
+                    return Ok(self.island_expr(e));
                 };
                 let (var, p) = self.var(*id)?;
                 let (tmp_var, tmp_p) = self.var(*tmp)?;
                 if p != tmp_p {
-                    return unsupported("compound assignment through a differently typed slot");
+                    return Ok(self.island_expr(e));
                 }
                 let cur = self.b.use_var(var);
                 let cur = self.store_local(*tmp, cur);
@@ -348,7 +343,9 @@ impl Lower<'_, '_> {
                 let t = clif_type(p).unwrap_or(types::I32);
                 zero(&mut self.b, t)
             }
-            other => return unsupported(format!("expression {}", kind_name(other))),
+            // Lambdas never get here (their bodies stay on the interpreter); anonymous
+            // objects, `is` with a binding, `throw` expressions, delegate calls: islands.
+            _ => self.island_expr(e),
         })
     }
 }

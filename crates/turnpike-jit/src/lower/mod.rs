@@ -24,6 +24,7 @@ use crate::host::{FUEL_OFFSET, Status};
 mod arith;
 mod expr;
 mod handles;
+mod island;
 
 /// A form the JIT does not compile yet, with what it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,6 +97,8 @@ pub struct HostRefs {
     pub unary: FuncRef,
     /// `tp_op`
     pub op: FuncRef,
+    /// `tp_island`
+    pub island: FuncRef,
     /// `tp_copy`
     pub copy: FuncRef,
 }
@@ -103,7 +106,7 @@ pub struct HostRefs {
 /// Lowers one body into `b` (whose function has the signature above).
 pub struct Lower<'a, 'f> {
     b: FunctionBuilder<'f>,
-    _body: std::marker::PhantomData<&'a Body>,
+    body: &'a Body,
     /// Each local slot's variable, and its register type (`None`: a value handle).
     vars: Vec<(Variable, Option<Prim>)>,
     /// Each local's slot in the value frame (0 for locals in registers).
@@ -136,6 +139,11 @@ impl<'a, 'f> Lower<'a, 'f> {
         host: HostRefs,
         ptr_ty: Type,
     ) -> Result<(FunctionBuilder<'f>, crate::host::Frame), Unsupported> {
+        // Library calls invoke a lambda over the interpreter's frame, where they read and
+        // write the body's locals in place: such bodies stay on the interpreter.
+        if turnpike_ir::ir::any_expr(&body.block, |e| matches!(e.kind, ExprKind::Lambda(_))) {
+            return unsupported("lambdas");
+        }
         let entry = b.create_block();
         b.append_block_params_for_function_params(entry);
         b.switch_to_block(entry);
@@ -145,16 +153,18 @@ impl<'a, 'f> Lower<'a, 'f> {
         b.append_block_param(exit, types::I32);
         let _ = ptr_ty;
         let mut vars = Vec::with_capacity(body.locals.len());
-        let mut frame_slots = Vec::with_capacity(body.locals.len());
-        let mut slots = crate::host::CONTEXT_SLOT + 1;
+        let frame_slots: Vec<i64> = crate::host::local_places(body)
+            .map(|p| p.unwrap_or(0))
+            .collect();
+        let slots = frame_slots
+            .iter()
+            .copied()
+            .max()
+            .unwrap_or(0)
+            .max(crate::host::CONTEXT_SLOT)
+            + 1;
         for local in &body.locals {
             let p = reg_prim(&local.ty);
-            frame_slots.push(if p.is_none() {
-                slots += 1;
-                slots - 1
-            } else {
-                0
-            });
             let t = p.and_then(clif_type).unwrap_or(HANDLE);
             let v = b.declare_var(t);
             // Every slot starts at zero, or the null handle (the interpreter's frame starts
@@ -166,7 +176,7 @@ impl<'a, 'f> Lower<'a, 'f> {
         let first_temp = slots as usize;
         let mut l = Lower {
             b,
-            _body: std::marker::PhantomData,
+            body,
             vars,
             frame_slots,
             slots,
@@ -231,9 +241,10 @@ impl<'a, 'f> Lower<'a, 'f> {
         match s {
             Stmt::Expr(e) => {
                 if e.ty == Ty::Void && !matches!(e.kind, ExprKind::Call { .. }) {
-                    return unsupported("void expressions");
+                    self.island_stmt(s);
+                } else {
+                    self.expr(e)?;
                 }
-                self.expr(e)?;
             }
             Stmt::Block(b) => self.stmts(b)?,
             Stmt::If(c, t, e) => {
@@ -324,10 +335,9 @@ impl<'a, 'f> Lower<'a, 'f> {
                 self.b.ins().jump(cont, &[]);
                 self.after_jump();
             }
-            Stmt::Foreach { .. } => return unsupported("`foreach`"),
-            Stmt::Switch(..) => return unsupported("`switch`"),
-            Stmt::Throw(_) => return unsupported("`throw`"),
-            Stmt::Try { .. } => return unsupported("`try`"),
+            Stmt::Foreach { .. } | Stmt::Switch(..) | Stmt::Throw(_) | Stmt::Try { .. } => {
+                self.island_stmt(s);
+            }
         }
         Ok(())
     }
@@ -361,39 +371,4 @@ pub fn body_signature(ptr_ty: Type, sig: &mut cranelift_codegen::ir::Signature) 
     sig.params.push(AbiParam::new(ptr_ty));
     sig.params.push(AbiParam::new(ptr_ty));
     sig.returns.push(AbiParam::new(types::I32));
-}
-
-fn kind_name(k: &ExprKind) -> &'static str {
-    match k {
-        ExprKind::Const(_) => "constant",
-        ExprKind::Local(_) => "local",
-        ExprKind::Context => "`context`",
-        ExprKind::Convert(..) => "conversion",
-        ExprKind::Unary(..) => "unary operator",
-        ExprKind::Binary(..) => "binary operator",
-        ExprKind::Logical(..) => "`&&`/`||`",
-        ExprKind::Coalesce(..) => "`??`",
-        ExprKind::Cond(..) => "`?:`",
-        ExprKind::Call { .. } => "member call",
-        ExprKind::Ref(_) => "`out`/`ref` argument",
-        ExprKind::Invoke(..) => "delegate call",
-        ExprKind::NullCond { .. } => "`?.`",
-        ExprKind::Element(..) => "array element",
-        ExprKind::Assign(..) => "assignment",
-        ExprKind::IncDec { .. } => "`++`/`--`",
-        ExprKind::Compound { .. } => "compound assignment",
-        ExprKind::Lambda(_) => "lambda",
-        ExprKind::NewArray(..) => "`new T[n]`",
-        ExprKind::ArrayInit(..) => "array initializer",
-        ExprKind::NewAnonymous(_) => "anonymous object",
-        ExprKind::AnonymousField(..) => "anonymous property",
-        ExprKind::Is(..) => "`is`",
-        ExprKind::As(..) => "`as`",
-        ExprKind::Format(_) => "interpolated string",
-        ExprKind::Default(_) => "`default`",
-        ExprKind::TypeOf(_) => "`typeof`",
-        ExprKind::Throw(_) => "`throw` expression",
-        ExprKind::Seq(..) => "initializer sequence",
-        ExprKind::Unsupported(_) => "unsupported construct",
-    }
 }
