@@ -67,7 +67,7 @@ enum Command {
         /// A test file or a folder.
         path: PathBuf,
         /// The engine that runs the cases.
-        #[arg(long, value_enum, default_value_t = EngineArg::Interp)]
+        #[arg(long, value_enum, default_value_t = EngineArg::Jit)]
         engine: EngineArg,
         /// Output: failures and a summary line, or a JUnit XML report for CI.
         #[arg(long, value_enum, default_value_t = TestFormat::Human)]
@@ -89,10 +89,11 @@ enum Command {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum EngineArg {
-    Interp,
-    /// Native code where the JIT compiles the case (checked against the interpreter), the
-    /// interpreter elsewhere.
+    /// Native code where the JIT compiles the case, checked against the interpreter: every
+    /// case runs on both and fails on any difference.
     Jit,
+    /// The reference interpreter alone.
+    Interp,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -331,13 +331,13 @@ fn render(diags: &[Diagnostic], sources: &SourceMap) -> Vec<String> {
 
 impl Generation {
     /// Loads and compiles `root` (with an overrides file), the keys from `store`; policy
-    /// expressions run on the interpreter.
+    /// expressions run as native code where the JIT compiles them.
     pub fn load(
         root: &Path,
         overrides: Option<&Path>,
         store: &KeyStore,
     ) -> Result<Generation, LoadError> {
-        Generation::load_with(root, overrides, store, false)
+        Generation::load_with(root, overrides, store, true)
     }
 
     /// As [`Generation::load`]; with `jit`, the expressions the JIT covers are compiled to

@@ -66,7 +66,7 @@ impl Options {
             trusted_proxies: Vec::new(),
             upstream: UpstreamOptions::default(),
             max_request_body: 4 * 1024 * 1024,
-            jit: false,
+            jit: true,
         }
     }
 }

@@ -102,7 +102,7 @@ pub fn run_file(path: &Path, engine: Engine) -> Vec<Outcome> {
                 || !case["policy-file"].is_badvalue()
                 || !case["artifacts"].is_badvalue()
             {
-                policy::run_policy_case(case, dir).err()
+                policy::run_policy_case(case, dir, engine).err()
             } else {
                 run_case(case, engine).err()
             };

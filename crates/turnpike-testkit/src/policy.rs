@@ -13,7 +13,8 @@ use turnpike_pipeline::run::{
 use turnpike_pipeline::state::{HttpMessage, RequestState, Stored};
 use yaml_rust2::Yaml;
 
-use crate::{scalar_text, yaml_value};
+use crate::{Engine, scalar_text, yaml_value};
+use turnpike_pipeline::compile::Pipeline;
 
 /// The backend a case describes: one canned answer for every call.
 struct MockBackend {
@@ -164,9 +165,9 @@ fn backend_of(case: &Yaml) -> MockBackend {
 }
 
 /// Runs one policy case.
-pub(crate) fn run_policy_case(case: &Yaml, dir: &Path) -> Result<(), String> {
+pub(crate) fn run_policy_case(case: &Yaml, dir: &Path, engine: Engine) -> Result<(), String> {
     if let Some(folder) = case["artifacts"].as_str() {
-        return run_artifact_case(case, &dir.join(folder));
+        return run_artifact_case(case, &dir.join(folder), engine);
     }
     let (name, text) = match (case["policy"].as_str(), case["policy-file"].as_str()) {
         (Some(p), _) => ("policy".to_string(), p.to_string()),
@@ -191,14 +192,49 @@ pub(crate) fn run_policy_case(case: &Yaml, dir: &Path) -> Result<(), String> {
         }
         return Err(s);
     }
-    let mut st = state_of(case);
-    let backend = backend_of(case);
-    let opts = Options {
-        now: st.now,
-        ..Options::default()
-    };
-    turnpike_pipeline::block_on(turnpike_pipeline::run(&pipeline, &mut st, &backend, &opts));
+    let st = run_on(&pipeline, engine, || state_of(case), &backend_of(case))?;
     compare(&case["expect"], &st)
+}
+
+/// Runs a pipeline on a fresh request state. With [`Engine::Jit`] it runs twice, on the
+/// interpreter and with the JIT's native code, and fails on any difference in the final
+/// state (status, headers, body, variables, everything the policy changed).
+fn run_on(
+    pipeline: &Pipeline,
+    engine: Engine,
+    state: impl Fn() -> RequestState,
+    backend: &MockBackend,
+) -> Result<RequestState, String> {
+    let run = |p: &Pipeline| {
+        let mut st = state();
+        let opts = Options {
+            now: st.now,
+            ..Options::default()
+        };
+        turnpike_pipeline::block_on(turnpike_pipeline::run(p, &mut st, backend, &opts));
+        st
+    };
+    let interp = run(pipeline);
+    if engine == Engine::Interp {
+        return Ok(interp);
+    }
+    let mut native = pipeline.clone();
+    turnpike_pipeline::compile::compile_native(&mut native);
+    let jit = run(&native);
+    let (a, b) = (format!("{jit:#?}"), format!("{interp:#?}"));
+    if a != b {
+        let (x, y) = a
+            .lines()
+            .zip(b.lines())
+            .find(|(x, y)| x != y)
+            .unwrap_or(("(shorter)", "(longer)"));
+        return Err(format!(
+            "the engines differ\n    jit    {}\n    interp {}",
+            x.trim(),
+            y.trim()
+        ));
+    }
+    Ok(jit)
 }
 
 /// Checks every expectation; the error lists each difference on its own line.
@@ -411,7 +447,7 @@ fn check(diffs: &mut Vec<String>, what: &str, expected: String, actual: String) 
 /// A case over an artifact folder: the effective policy of `api` / `operation` (in
 /// `product`'s context), with the API's service URL as the backend and the operation's
 /// first example for `mock-response`.
-fn run_artifact_case(case: &Yaml, folder: &Path) -> Result<(), String> {
+fn run_artifact_case(case: &Yaml, folder: &Path, engine: Engine) -> Result<(), String> {
     use turnpike_sema::effective::{Documents, effective_policy};
     let api = case["api"]
         .as_str()
@@ -438,6 +474,19 @@ fn run_artifact_case(case: &Yaml, folder: &Path) -> Result<(), String> {
         }
         return Err(s);
     }
+    let state = || prepared_state(case, &art, api, operation, product);
+    let st = run_on(&pipeline, engine, state, &backend_of(case))?;
+    compare(&case["expect"], &st)
+}
+
+/// A case's request state with what an artifact folder says of its API and operation.
+fn prepared_state(
+    case: &Yaml,
+    art: &turnpike_config::ArtifactFolder,
+    api: &str,
+    operation: &str,
+    product: Option<&str>,
+) -> RequestState {
     let mut st = state_of(case);
     st.backends = art
         .backends
@@ -487,13 +536,7 @@ fn run_artifact_case(case: &Yaml, folder: &Path) -> Result<(), String> {
             ("Name".into(), Stored::Str(p.to_string())),
         ]);
     }
-    let backend = backend_of(case);
-    let opts = Options {
-        now: st.now,
-        ..Options::default()
-    };
-    turnpike_pipeline::block_on(turnpike_pipeline::run(&pipeline, &mut st, &backend, &opts));
-    compare(&case["expect"], &st)
+    st
 }
 
 /// Path parameters of an operation template (`/orders/{id}`) in a request path that starts
