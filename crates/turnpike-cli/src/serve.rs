@@ -30,8 +30,7 @@ pub struct RunArgs {
     /// An APIOps overrides file (`configuration.<env>.yaml`).
     #[arg(long, value_name = "FILE")]
     overrides: Option<PathBuf>,
-    /// The engine that runs policy expressions: native code (bodies with lambdas on the
-    /// interpreter), or the interpreter alone.
+    /// The engine that runs policy expressions: native code, or the interpreter alone.
     #[arg(long, value_enum, default_value_t = Engine::Jit)]
     engine: Engine,
     /// Reload when a file of the folder changes.

@@ -84,15 +84,22 @@ pub fn run(body: &Body, ctx: Rc<Context>, opts: Options) -> Result<Value, Except
         Ctl::Return(v) => v,
         _ => Value::Null,
     };
-    // A deferred sequence needs this evaluation's frame: run it before the frame goes.
-    if let Value::Obj(o) = &v
-        && let Obj::Lazy(elem, ..) = &**o
-    {
-        let elem = elem.clone();
-        let items = it.enumerate(&v)?;
-        return Ok(Value::obj(Obj::Seq(elem, items)));
+    it.settle(v)
+}
+
+impl Interp {
+    /// A body's result as it leaves the evaluation: a deferred sequence needs this
+    /// evaluation's frame, so it runs now, before the frame goes.
+    pub fn settle(&mut self, v: Value) -> Result<Value, Exception> {
+        if let Value::Obj(o) = &v
+            && let Obj::Lazy(elem, ..) = &**o
+        {
+            let elem = elem.clone();
+            let items = self.enumerate(&v)?;
+            return Ok(Value::obj(Obj::Seq(elem, items)));
+        }
+        Ok(v)
     }
-    Ok(v)
 }
 
 /// `array[index]` (`NullReferenceException` on a null array, `IndexOutOfRangeException` out of
@@ -355,16 +362,25 @@ impl Interp {
     }
 
     fn truth(&mut self, e: &Expr) -> Result<bool, Exception> {
-        match self.eval(e)? {
-            Value::Bool(b) => Ok(b),
-            Value::Null => Err(Exception::invalid_op("Nullable object must have a value.")),
-            other => Err(Exception::cast(
-                &convert::type_name(self.lib, &other),
-                "System.Boolean",
-            )),
-        }
+        let v = self.eval(e)?;
+        truth_of(self.lib, v)
     }
+}
 
+/// A condition's value as `bool` (a condition of a type the checker could not know is checked
+/// when it runs).
+pub fn truth_of(lib: &Library, v: Value) -> Result<bool, Exception> {
+    match v {
+        Value::Bool(b) => Ok(b),
+        Value::Null => Err(Exception::invalid_op("Nullable object must have a value.")),
+        other => Err(Exception::cast(
+            &convert::type_name(lib, &other),
+            "System.Boolean",
+        )),
+    }
+}
+
+impl Interp {
     /// The elements of an enumerable value.
     pub fn enumerate(&mut self, v: &Value) -> Result<Vec<Value>, Exception> {
         natives::collections::enumerate(self, v)

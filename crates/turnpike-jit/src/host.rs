@@ -479,6 +479,15 @@ extern "C" fn h_unary(ctx: *mut JitCtx, e: *const Expr, a: i64, dest: i64) -> i6
     })
 }
 
+/// A condition whose type the checker could not know, as `bool` (1 or 0), or the
+/// interpreter's exception for a value that is not one.
+extern "C" fn h_truth(ctx: *mut JitCtx, h: i64) -> i64 {
+    with_state(ctx, |st| {
+        let v = st.get(h);
+        eval::truth_of(Library::get(), v).map(i64::from)
+    })
+}
+
 /// What an island of statements ended with (its result code).
 pub mod flow {
     /// Ran to its end.
@@ -537,6 +546,13 @@ extern "C" fn h_island(
             // SAFETY: as for `body`: an expression node of it.
             let e = unsafe { &*node.cast::<Expr>() };
             st.interp().eval(e).map(|v| (0, Some(v)))
+        };
+        // Leaving the body: a deferred sequence runs while the frame is set.
+        let r = match r {
+            Ok((flow::RETURN, Some(v))) if kind == 0 => {
+                st.interp().settle(v).map(|v| (flow::RETURN, Some(v)))
+            }
+            other => other,
         };
         // The locals as the interpreter left them, even when it raised (a `catch` of native
         // code never sees them, but the frame must not keep handles alive).
@@ -605,7 +621,7 @@ pub struct HostFn {
 // 64-bit: the JIT runs on 64-bit hosts only); the lowering declares imports only from this
 // table, so native code calls them with that signature.
 /// Every host function, in the order of [`crate::lower::HostRefs`].
-pub fn table() -> [HostFn; 13] {
+pub fn table() -> [HostFn; 14] {
     const P: types::Type = types::I64;
     [
         HostFn {
@@ -678,6 +694,12 @@ pub fn table() -> [HostFn; 13] {
             name: "tp_island",
             addr: h_island as *const u8,
             params: &[P, P, P, types::I64, P, types::I64],
+            returns: &[types::I64],
+        },
+        HostFn {
+            name: "tp_truth",
+            addr: h_truth as *const u8,
+            params: &[P, types::I64],
             returns: &[types::I64],
         },
         HostFn {

@@ -199,7 +199,8 @@ fn build(
         unary: refs[9],
         op: refs[10],
         island: refs[11],
-        copy: refs[12],
+        truth: refs[12],
+        copy: refs[13],
     };
     let config = module.target_config();
     let r = Lower::run(FunctionBuilder::new(func, fctx), body, host, ptr_ty).map(|(b, frame)| {

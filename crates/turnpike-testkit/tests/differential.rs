@@ -534,3 +534,33 @@ fn corpus_expressions_agree_on_both_engines() {
         diffs.join("\n")
     );
 }
+
+/// Lambdas reach the body's locals through the interpreter's frame: the locals native code
+/// holds must be there when a library call invokes the lambda, and what the lambda wrote must
+/// come back; a deferred sequence returned from the body runs before the frame goes.
+#[test]
+fn lambdas_see_and_change_the_locals_of_native_code() {
+    let programs = [
+        "@{ int n = 2; int k = 0; for (int i = 0; i < 5; i++) { n = n + 1; k = k + new [] { 1, 2, 3, 4, 5, 6 }.Count(v => v > n); } return k; }",
+        "@{ int total = 0; var xs = new [] { 3, 4, 5 }; foreach (var x in xs) { total += x; } Func<int, int> add = v => { total = total + v; return total; }; int a = add(10); return a * 100 + total; }",
+        "@{ int lim = 1; var q = new [] { 1, 2, 3, 4 }.Where(v => v > lim); lim = 3; return q.Count(); }",
+        "@{ int lim = 2; var q = new [] { 5, 1, 7, 2 }.Where(v => v > lim); lim = 4; return q; }",
+        "@{ string s = \"ab\"; int m = 0; for (int i = 0; i < 3; i++) { s = s + i; m = m + s.ToCharArray().Count(c => c != 'a'); } return s + m; }",
+        "@{ long acc = 1; var xs = new [] { 1, 2, 3 }.Select(v => v * acc); acc = 10; long sum = 0; foreach (var x in xs) { sum += x; } return sum; }",
+    ];
+    let bodies: Vec<(String, Body)> = programs
+        .iter()
+        .map(|p| {
+            let body = turnpike_testkit::compile(p)
+                .unwrap_or_else(|d| panic!("{p} does not compile: {d:?}"));
+            ((*p).to_string(), body)
+        })
+        .collect();
+    let (native, diffs) = differ(&bodies);
+    assert_eq!(native, programs.len(), "every program compiles natively");
+    assert!(
+        diffs.is_empty(),
+        "the engines differ:\n{}",
+        diffs.join("\n")
+    );
+}

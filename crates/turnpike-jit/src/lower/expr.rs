@@ -13,7 +13,44 @@ use super::{
 use crate::host::Status;
 
 impl Lower<'_, '_> {
+    /// Whether `e` runs natively here: always, but in a body with lambdas only the nodes
+    /// that never reach the interpreter (a library call there may invoke a lambda, which reads
+    /// and writes the locals in the interpreter's frame; the others are islands).
+    fn native_here(&self, e: &Expr) -> bool {
+        if !self.lambdas {
+            return true;
+        }
+        let reg = |x: &Expr| reg_prim(&x.ty).is_some();
+        match &e.kind {
+            ExprKind::Const(_)
+            | ExprKind::Local(_)
+            | ExprKind::Context
+            | ExprKind::Logical(..)
+            | ExprKind::Cond(..)
+            | ExprKind::Coalesce(..)
+            | ExprKind::Seq(..) => true,
+            ExprKind::Assign(place, _)
+            | ExprKind::IncDec { place, .. }
+            | ExprKind::Compound { place, .. } => matches!(**place, Place::Local(_)),
+            ExprKind::Unary(_, p, x) => clif_type(*p).is_some() && reg(x),
+            ExprKind::Binary(_, OpType::Prim(p) | OpType::Checked(p), a, b) => {
+                clif_type(*p).is_some() && reg(a) && reg(b)
+            }
+            ExprKind::Convert(Conv::Numeric(from, to), _) => {
+                clif_type(*from).is_some()
+                    && clif_type(*to).is_some()
+                    && *from != Prim::Bool
+                    && *to != Prim::Bool
+            }
+            ExprKind::Default(ty) => reg_prim(ty).is_some(),
+            _ => false,
+        }
+    }
+
     pub(super) fn expr(&mut self, e: &Expr) -> Result<CValue, Unsupported> {
+        if !self.native_here(e) {
+            return Ok(self.island_expr(e));
+        }
         Ok(match &e.kind {
             ExprKind::Const(Const::Null) if reg_prim(&e.ty).is_none() => {
                 self.b.ins().iconst(HANDLE, 0)

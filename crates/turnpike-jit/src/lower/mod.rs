@@ -99,6 +99,8 @@ pub struct HostRefs {
     pub op: FuncRef,
     /// `tp_island`
     pub island: FuncRef,
+    /// `tp_truth`
+    pub truth: FuncRef,
     /// `tp_copy`
     pub copy: FuncRef,
 }
@@ -115,6 +117,8 @@ pub struct Lower<'a, 'f> {
     slots: i64,
     /// Whether the body reads `context` (its frame slot is filled).
     used_context: bool,
+    /// Whether the body has lambdas (see [`Lower::native_here`]).
+    lambdas: bool,
     /// String constants, by handle `-1 - index`.
     consts: Vec<std::sync::Arc<str>>,
     ctx_ptr: CValue,
@@ -139,11 +143,11 @@ impl<'a, 'f> Lower<'a, 'f> {
         host: HostRefs,
         ptr_ty: Type,
     ) -> Result<(FunctionBuilder<'f>, crate::host::Frame), Unsupported> {
-        // Library calls invoke a lambda over the interpreter's frame, where they read and
-        // write the body's locals in place: such bodies stay on the interpreter.
-        if turnpike_ir::ir::any_expr(&body.block, |e| matches!(e.kind, ExprKind::Lambda(_))) {
-            return unsupported("lambdas");
-        }
+        // Library calls invoke a lambda over the interpreter's frame, where it reads and
+        // writes the body's locals in place: in a body with lambdas, every node that reaches
+        // the interpreter is an island, which syncs the locals both ways.
+        let lambdas =
+            turnpike_ir::ir::any_expr(&body.block, |e| matches!(e.kind, ExprKind::Lambda(_)));
         let entry = b.create_block();
         b.append_block_params_for_function_params(entry);
         b.switch_to_block(entry);
@@ -181,6 +185,7 @@ impl<'a, 'f> Lower<'a, 'f> {
             frame_slots,
             slots,
             used_context: false,
+            lambdas,
             consts: Vec::new(),
             ctx_ptr,
             out_ptr,
@@ -304,6 +309,10 @@ impl<'a, 'f> Lower<'a, 'f> {
                 self.b.ins().jump(head, &[BlockArg::from(no)]);
                 self.b.switch_to_block(done);
             }
+            Stmt::Return(Some(e)) if self.lambdas && reg_prim(&e.ty).is_none() => {
+                // A deferred sequence leaving the body runs with the frame (an island).
+                self.island_stmt(s);
+            }
             Stmt::Return(e) => {
                 if let Some(e) = e {
                     let bits = match reg_prim(&e.ty) {
@@ -343,10 +352,16 @@ impl<'a, 'f> Lower<'a, 'f> {
     }
     /// A `bool` condition in a register.
     fn cond(&mut self, c: &Expr) -> Result<CValue, Unsupported> {
-        if reg_prim(&c.ty) != Some(Prim::Bool) {
-            return unsupported(format!("a condition of type `{:?}`", c.ty));
+        match reg_prim(&c.ty) {
+            Some(Prim::Bool) => self.expr(c),
+            // A type the checker could not know: checked when it runs.
+            _ => {
+                let h = self.boxed(c)?;
+                let ctx = self.ctx_ptr;
+                let b = self.host_call(self.host.truth, &[ctx, h]);
+                Ok(self.b.ins().ireduce(types::I8, b))
+            }
         }
-        self.expr(c)
     }
     fn var(&self, id: turnpike_ir::ir::LocalId) -> Result<(Variable, Option<Prim>), Unsupported> {
         self.vars
