@@ -369,6 +369,7 @@ impl Interp {
 
 /// A condition's value as `bool` (a condition of a type the checker could not know is checked
 /// when it runs).
+#[inline]
 pub fn truth_of(lib: &Library, v: Value) -> Result<bool, Exception> {
     match v {
         Value::Bool(b) => Ok(b),
@@ -704,6 +705,25 @@ impl Interp {
         mut args: Vec<Value>,
     ) -> Result<Value, Exception> {
         self.call_native(member, targs, recv, &mut args)
+    }
+
+    /// Readies a kept interpreter for a new evaluation against `ctx` (what [`Interp::new`]
+    /// sets, without building it again).
+    pub fn reset(&mut self, ctx: Rc<Context>, opts: &Options) {
+        self.ctx = ctx;
+        self.frame.clear();
+        self.fuel = opts.fuel;
+        self.depth = 0;
+        self.rng = opts.seed;
+        self.opts = opts.clone();
+        self.current_exception = None;
+    }
+
+    /// Lets go of the evaluation's context and values (a kept interpreter holds `idle`).
+    pub fn release(&mut self, idle: Rc<Context>) {
+        self.ctx = idle;
+        self.frame.clear();
+        self.current_exception = None;
     }
 
     /// Runs statements over the frame (see [`Interp::frame_mut`]): how they ended.

@@ -458,6 +458,17 @@ pub fn for_each_local(stmts: &[Stmt], f: &mut impl FnMut(LocalId)) {
     walk(stmts, &mut Locals(f));
 }
 
+/// Calls `f` for every local slot an expression reads or writes (lambdas included).
+pub fn for_each_local_in(e: &Expr, f: &mut impl FnMut(LocalId)) {
+    struct Locals<F>(F);
+    impl<F: FnMut(LocalId)> Visitor for Locals<F> {
+        fn local(&mut self, l: LocalId) {
+            (self.0)(l);
+        }
+    }
+    expr_locals(e, &mut Locals(f));
+}
+
 /// Whether a statement list has an expression for which `pred` holds.
 pub fn any_expr(stmts: &[Stmt], pred: impl Fn(&Expr) -> bool) -> bool {
     struct Any<P>(P, bool);

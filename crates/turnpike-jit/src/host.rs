@@ -17,7 +17,7 @@ use turnpike_interp::eval::{self, Ctl, Interp};
 use turnpike_interp::value::Obj;
 use turnpike_interp::{Context, Exception, Options, Value, arith, convert};
 use turnpike_ir::ir::{Body, Expr, ExprKind, FmtPart, Stmt};
-use turnpike_ir::{Library, Prim};
+use turnpike_ir::{Library, MemberId, Prim, Ty};
 
 /// What a native function returns: `Ok`, or which exception it raised.
 #[repr(u32)]
@@ -83,15 +83,16 @@ pub const FAILED_OFFSET: i32 = 8;
 /// A host function writes its result into the slot native code names (dropping what was there)
 /// and returns that slot as the result's handle, or 0 for `null`; so a handle is a slot whose
 /// value is not `null`, and a loop reuses its nodes' slots instead of growing the frame.
+///
+/// States are kept per thread between evaluations ([`HostState::take`], [`HostState::give_back`]):
+/// an evaluation reuses one, its interpreter and its buffers, instead of building them.
 #[derive(Debug)]
 pub struct HostState {
     /// Values by handle.
     pub arena: Vec<Value>,
     /// The interpreter that runs library members (and holds the request context, the
-    /// options and, during a host call, the fuel). Made at the start when the body has a value
-    /// frame (and so calls library members); otherwise on first need, from `lazy`.
-    interp: Option<Interp>,
-    lazy: Option<(Rc<Context>, Options)>,
+    /// options and, during a host call, the fuel).
+    interp: Interp,
     /// The exception a host function raised.
     pub exception: Option<Exception>,
     /// The body's string constants: handle `-1 - i` is constant `i`.
@@ -148,6 +149,17 @@ pub fn local_places(body: &Body) -> impl Iterator<Item = Result<i64, Prim>> + '_
 
 /// The register bits of `v` as a value of `p` (`NullReferenceException` for `null`).
 fn bits(v: &Value, p: Prim) -> Result<i64, Exception> {
+    // A value already of the type (nearly always: the checker typed the node).
+    match (v, p) {
+        (Value::Bool(b), Prim::Bool) => return Ok(i64::from(*b)),
+        (Value::Int(x), Prim::Int) => return Ok(i64::from(*x)),
+        (Value::Long(x), Prim::Long) => return Ok(*x),
+        (Value::Double(x), Prim::Double) => return Ok(x.to_bits() as i64),
+        (Value::UInt(x), Prim::UInt) => return Ok(i64::from(*x)),
+        (Value::ULong(x), Prim::ULong) => return Ok(*x as i64),
+        (Value::Float(x), Prim::Float) => return Ok(i64::from(x.to_bits())),
+        _ => {}
+    }
     Ok(match convert::numeric(v, p, false)? {
         Value::Bool(b) => i64::from(b),
         Value::Int(x) => i64::from(x),
@@ -161,52 +173,75 @@ fn bits(v: &Value, p: Prim) -> Result<i64, Exception> {
     })
 }
 
+thread_local! {
+    /// States of finished evaluations on this thread, ready for the next ones.
+    static POOL: std::cell::RefCell<Vec<Box<HostState>>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// The context a kept state holds between evaluations (so it keeps no request alive).
+    static IDLE: Rc<Context> = Rc::new(Context::default());
+}
+
+/// States kept per thread at most (nested evaluations each take one).
+const KEPT_STATES: usize = 4;
+
+/// Frames larger than this are not kept.
+const KEPT_SLOTS: usize = 1024;
+
 impl HostState {
-    /// The state of an evaluation against `ctx`, with a frame of `slots` value slots and the
-    /// body's string constants.
-    pub fn new(ctx: Rc<Context>, opts: Options, frame: &Frame) -> HostState {
-        let (interp, lazy) = if frame.slots > 0 {
-            (Some(Interp::new(Library::get(), ctx, opts, 0)), None)
-        } else {
-            (None, Some((ctx, opts)))
-        };
-        let slots = frame.slots;
-        // Bodies of numbers alone have no slot: no allocation.
-        let mut arena = Vec::new();
-        if slots > CONTEXT_SLOT as usize {
-            arena.reserve_exact(slots);
-            arena.push(Value::Null);
-            let ctx = interp.as_ref().map(|it| it.ctx.clone()).unwrap_or_default();
-            arena.push(Value::obj(Obj::Host(HostRef::Context(ctx))));
-            arena.resize(slots, Value::Null);
+    /// The state of an evaluation against `ctx`, with the value frame `frame` describes: a
+    /// kept one when this thread has one, else a new one.
+    pub fn take(ctx: Rc<Context>, opts: &Options, frame: &Frame) -> Box<HostState> {
+        let mut st = POOL
+            .try_with(|p| p.borrow_mut().pop())
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| {
+                Box::new(HostState {
+                    arena: Vec::new(),
+                    interp: Interp::new(Library::get(), ctx.clone(), opts.clone(), 0),
+                    exception: None,
+                    consts: None,
+                    first_temp: 0,
+                    scratch: Vec::new(),
+                })
+            });
+        if frame.slots > CONTEXT_SLOT as usize {
+            st.arena.reserve(frame.slots);
+            st.arena.push(Value::Null);
+            st.arena
+                .push(Value::obj(Obj::Host(HostRef::Context(ctx.clone()))));
+            st.arena.resize(frame.slots, Value::Null);
         }
-        HostState {
-            arena,
-            // No shared count to touch for bodies without string constants.
-            consts: (!frame.consts.is_empty()).then(|| frame.consts.clone()),
-            first_temp: frame.first_temp,
-            scratch: Vec::new(),
-            interp,
-            lazy,
-            exception: None,
+        st.interp.reset(ctx, opts);
+        // No shared count to touch for bodies without string constants.
+        st.consts = (!frame.consts.is_empty()).then(|| frame.consts.clone());
+        st.first_temp = frame.first_temp;
+        st
+    }
+
+    /// Ends an evaluation: its values are dropped and the state kept for the next one.
+    pub fn give_back(mut self: Box<Self>) {
+        self.arena.clear();
+        self.scratch.clear();
+        self.exception = None;
+        self.consts = None;
+        if self.arena.capacity() > KEPT_SLOTS {
+            return;
         }
+        if let Ok(idle) = IDLE.try_with(Rc::clone) {
+            self.interp.release(idle);
+        }
+        // `try_with`: a thread being torn down just frees it.
+        let _ = POOL.try_with(|p| {
+            let mut p = p.borrow_mut();
+            if p.len() < KEPT_STATES {
+                p.push(self);
+            }
+        });
     }
 
     #[inline]
     fn interp(&mut self) -> &mut Interp {
-        if self.interp.is_none() {
-            self.make_interp();
-        }
-        match &mut self.interp {
-            Some(it) => it,
-            None => unreachable!("made just above"),
-        }
-    }
-
-    #[cold]
-    fn make_interp(&mut self) {
-        let (ctx, opts) = self.lazy.take().unwrap_or_default();
-        self.interp = Some(Interp::new(Library::get(), ctx, opts, 0));
+        &mut self.interp
     }
 
     /// The value of a handle (0 is `null`).
@@ -289,30 +324,28 @@ fn with_state(ctx: *mut JitCtx, f: impl FnOnce(&mut HostState) -> Result<i64, Ex
     // `host` points to that call's `HostState`; both outlive the native call, and nothing
     // else touches them while a host function runs (evaluation is single-threaded).
     let jctx = unsafe { &mut *ctx };
-    // SAFETY: as above.
-    let st = unsafe { &mut *jctx.host };
-    // The fuel is the native code's: the interpreter burns from it during the call.
-    st.interp().set_fuel(jctx.fuel);
+    // Only an `i64` crosses the unwind guard: a whole `Result` moved through it costs more
+    // than the rest of a short host call.
     let r = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: as above.
+        let st = unsafe { &mut *jctx.host };
+        // The fuel is the native code's: the interpreter burns from it during the call.
+        st.interp().set_fuel(jctx.fuel);
         let r = f(st);
-        (r, st.interp().fuel())
+        jctx.fuel = st.interp().fuel();
+        match r {
+            Ok(v) => v,
+            Err(e) => {
+                st.exception = Some(e);
+                jctx.failed = Status::Exception as u32;
+                0
+            }
+        }
     }));
-    match r {
-        Ok((Ok(v), fuel)) => {
-            jctx.fuel = fuel;
-            v
-        }
-        Ok((Err(e), fuel)) => {
-            jctx.fuel = fuel;
-            st.exception = Some(e);
-            jctx.failed = Status::Exception as u32;
-            0
-        }
-        Err(_) => {
-            jctx.failed = Status::Internal as u32;
-            0
-        }
-    }
+    r.unwrap_or_else(|_| {
+        jctx.failed = Status::Internal as u32;
+        0
+    })
 }
 
 fn node<'a>(e: *const Expr) -> &'a Expr {
@@ -366,25 +399,33 @@ extern "C" fn h_unbox(ctx: *mut JitCtx, h: i64, prim: u32) -> i64 {
     })
 }
 
-/// A library member call (`Call` node) with evaluated receiver and argument handles.
+/// A library member call with evaluated receiver and argument handles. The member and its
+/// type arguments come as constants of the code (the call node itself is not read: it would be
+/// one more cache line per call).
+#[allow(clippy::too_many_arguments)] // The C signature of one call site.
 extern "C" fn h_call(
     ctx: *mut JitCtx,
-    e: *const Expr,
+    member: u32,
+    targs: *const Ty,
+    ntargs: u64,
     recv: i64,
     args: *const i64,
     n: u64,
     dest: i64,
 ) -> i64 {
     with_state(ctx, |st| {
-        let ExprKind::Call {
-            member, type_args, ..
-        } = &node(e).kind
-        else {
-            return Err(Exception::invalid_op("not a call"));
+        let type_args: &[Ty] = if ntargs == 0 {
+            &[]
+        } else {
+            // SAFETY: `targs` and `ntargs` are the type arguments of a call node of the body
+            // the code was compiled from, which its `Compiled` keeps alive (`Arc<Body>`).
+            unsafe { std::slice::from_raw_parts(targs, ntargs as usize) }
         };
         let mut vals = st.args(args, n);
         let recv = st.get(recv);
-        let v = st.interp().call_slice(*member, type_args, recv, &mut vals);
+        let v = st
+            .interp()
+            .call_slice(MemberId(member), type_args, recv, &mut vals);
         st.done_with(vals);
         st.put(dest, v?)
     })
@@ -501,11 +542,12 @@ pub mod flow {
 }
 
 /// An island: a statement (`kind` 0) or an expression (`kind` 1) of `body` that native code
-/// does not compile, run by the interpreter over the body's locals. Native code stores every
-/// local at `locals` (register bits, or handles) and reloads them all afterwards; the array
-/// has one more entry for a statement's returned value. A statement gives its [`flow`] code
-/// (the returned value delivered to `dest`); an expression gives its value, delivered to
-/// `dest`.
+/// does not compile, run by the interpreter over the body's locals. `locals` is
+/// `[k, (local index, place, value) × k, returned value]`: native code stores each local the
+/// island may reach (its place: frame slot, or `-1 - prim` in a register; its register bits or
+/// handle) and reloads the values afterwards. A statement gives its
+/// [`flow`] code (the returned value, delivered to `dest`, in the last entry); an expression
+/// gives its value, delivered to `dest`.
 extern "C" fn h_island(
     ctx: *mut JitCtx,
     body: *const Body,
@@ -518,17 +560,41 @@ extern "C" fn h_island(
         // SAFETY: native code passes the address of the body it was compiled from, which its
         // `Compiled` keeps alive (`Arc<Body>`).
         let body = unsafe { &*body };
-        let n = body.locals.len();
-        // SAFETY: `locals` is a stack slot of `n + 1` entries native code filled just before
-        // this call and reads back after it; nothing else refers to it meanwhile.
-        let locals = unsafe { std::slice::from_raw_parts_mut(locals, n + 1) };
+        // SAFETY: `locals` is a stack slot native code filled just before this call with its
+        // entry count first, and reads back after it; nothing else refers to it meanwhile.
+        let k = usize::try_from(unsafe { *locals }).unwrap_or(0);
+        // SAFETY: as above: the slot has `3 * k + 2` entries.
+        let locals = unsafe { std::slice::from_raw_parts_mut(locals, 3 * k + 2) };
+        // Each synced local: its index, its place (frame slot, or `-1 - prim`), its value.
+        let entry = |locals: &[i64], j: usize| {
+            (
+                locals[1 + 3 * j] as usize,
+                locals[2 + 3 * j],
+                locals[3 + 3 * j],
+            )
+        };
+        let reg = |place: i64| {
+            (place < 0).then(|| {
+                Prim::ALL
+                    .get((-place - 1) as usize)
+                    .copied()
+                    .unwrap_or(Prim::Int)
+            })
+        };
+        // All `null` between islands (each gives its values back), so kept at the body's size.
         let mut frame = std::mem::take(st.interp().frame_mut());
-        frame.clear();
-        for (raw, place) in locals.iter().zip(local_places(body)) {
-            frame.push(match place {
-                Err(p) => decode(p, *raw as u64),
-                Ok(_) => st.peek(*raw),
-            });
+        if frame.len() != body.locals.len() {
+            frame.clear();
+            frame.resize(body.locals.len(), Value::Null);
+        }
+        for j in 0..k {
+            let (i, place, raw) = entry(locals, j);
+            if let Some(slot) = frame.get_mut(i) {
+                *slot = match reg(place) {
+                    Some(p) => decode(p, raw as u64),
+                    None => st.peek(raw),
+                };
+            }
         }
         *st.interp().frame_mut() = frame;
         let r = if kind == 0 {
@@ -556,18 +622,23 @@ extern "C" fn h_island(
         };
         // The locals as the interpreter left them, even when it raised (a `catch` of native
         // code never sees them, but the frame must not keep handles alive).
-        let frame = std::mem::take(st.interp().frame_mut());
-        for ((raw, place), v) in locals.iter_mut().zip(local_places(body)).zip(frame) {
-            *raw = match place {
-                Err(p) => bits(&v, p).unwrap_or(0),
-                Ok(slot) => st.put(slot, v)?,
+        let mut frame = std::mem::take(st.interp().frame_mut());
+        for j in 0..k {
+            let (i, place, _) = entry(locals, j);
+            let v = frame
+                .get_mut(i)
+                .map_or(Value::Null, |v| std::mem::replace(v, Value::Null));
+            locals[3 + 3 * j] = match reg(place) {
+                Some(p) => bits(&v, p).unwrap_or(0),
+                None => st.put(place, v)?,
             };
         }
+        *st.interp().frame_mut() = frame;
         let (code, v) = r?;
         let v = v.unwrap_or(Value::Null);
         Ok(if kind == 0 {
             if code == flow::RETURN {
-                locals[n] = st.put(dest, v)?;
+                locals[1 + 3 * k] = st.put(dest, v)?;
             }
             code
         } else {
@@ -663,7 +734,16 @@ pub fn table() -> [HostFn; 14] {
         HostFn {
             name: "tp_call",
             addr: h_call as *const u8,
-            params: &[P, P, types::I64, P, types::I64, types::I64],
+            params: &[
+                P,
+                types::I32,
+                P,
+                types::I64,
+                types::I64,
+                P,
+                types::I64,
+                types::I64,
+            ],
             returns: &[types::I64],
         },
         HostFn {

@@ -111,12 +111,12 @@ impl Compiled {
     /// interpreter would raise.
     #[allow(unsafe_code)] // Entering native code.
     pub fn run(&self, context: Rc<Context>, opts: &Options) -> Result<Value, Exception> {
-        let mut host = HostState::new(context, opts.clone(), &self.frame);
+        let mut host = HostState::take(context, opts, &self.frame);
         let mut ctx = JitCtx {
             fuel: opts.fuel,
             failed: 0,
             pad: 0,
-            host: &raw mut host,
+            host: &raw mut *host,
         };
         let mut out: u64 = 0;
         // SAFETY: `func` is a function Cranelift compiled with the signature
@@ -127,7 +127,7 @@ impl Compiled {
         // `_owner` keeps the code mapped for as long as `self` lives. The code cannot trap:
         // divisions are checked before they run and no other trapping instruction is emitted.
         let code = unsafe { (self.func)(&mut ctx, &mut out) };
-        match Status::from_code(code) {
+        let r = match Status::from_code(code) {
             Status::Ok => Ok(match self.ret {
                 Ret::Void => Value::Null,
                 Ret::Reg(p) => host::decode(p, out),
@@ -144,7 +144,9 @@ impl Compiled {
                 "InvalidOperationException",
                 "internal error in native code",
             )),
-        }
+        };
+        host.give_back();
+        r
     }
 }
 

@@ -47,6 +47,11 @@ impl Lower<'_, '_> {
         }
     }
 
+    /// Whether every node of a statement runs natively here.
+    pub(super) fn stmt_native(&self, s: &turnpike_ir::ir::Stmt) -> bool {
+        !turnpike_ir::ir::any_expr(std::slice::from_ref(s), |e| !self.native_here(e))
+    }
+
     pub(super) fn expr(&mut self, e: &Expr) -> Result<CValue, Unsupported> {
         if !self.native_here(e) {
             return Ok(self.island_expr(e));
@@ -132,7 +137,10 @@ impl Lower<'_, '_> {
                 self.result(r, &e.ty)
             }
             ExprKind::Call {
-                member, recv, args, ..
+                member,
+                type_args,
+                recv,
+                args,
             } => {
                 if args.iter().any(|a| matches!(a.kind, ExprKind::Ref(_))) {
                     return Ok(self.island_expr(e));
@@ -163,10 +171,15 @@ impl Lower<'_, '_> {
                 }
                 let addr = self.b.ins().stack_addr(types::I64, slot, 0);
                 let count = self.b.ins().iconst(types::I64, n as i64);
-                let node = self.node(e);
+                let m = self.b.ins().iconst(types::I32, i64::from(member.0 as i32));
+                let targs = self.b.ins().iconst(types::I64, type_args.as_ptr() as i64);
+                let ntargs = self.b.ins().iconst(types::I64, type_args.len() as i64);
                 let ctx = self.ctx_ptr;
                 let dest = self.dest_for(&e.ty);
-                let h = self.host_call(self.host.call, &[ctx, node, r, addr, count, dest]);
+                let h = self.host_call(
+                    self.host.call,
+                    &[ctx, m, targs, ntargs, r, addr, count, dest],
+                );
                 if e.ty == Ty::Void {
                     h
                 } else {

@@ -15,34 +15,56 @@ use crate::host::{Status, flow};
 
 impl Lower<'_, '_> {
     /// Runs `node` (a statement when `kind` is 0, an expression when 1) on the interpreter
-    /// over the locals; gives the host function's result and the locals array.
+    /// over the locals it reads or writes (`own`) and those lambdas reach; gives the host
+    /// function's result, the locals array and where its returned-value entry is.
+    ///
+    /// The array is `[k, (local index, place, value) × k, returned value]`: native code stores
+    /// each synced local's place (its frame slot, or `-1 - prim` for a register local) and its
+    /// register bits or handle, and reloads the values after the call.
     fn island(
         &mut self,
         node: *const u8,
         kind: i64,
         dest: CValue,
-    ) -> (CValue, cranelift_codegen::ir::StackSlot) {
-        let n = self.vars.len();
+        mut own: Vec<u32>,
+    ) -> (CValue, cranelift_codegen::ir::StackSlot, i32) {
+        own.extend_from_slice(&self.captured);
+        own.sort_unstable();
+        own.dedup();
+        let k = own.len();
         let slot = self.b.create_sized_stack_slot(StackSlotData::new(
             StackSlotKind::ExplicitSlot,
-            (8 * (n + 1)) as u32,
+            (8 * (3 * k + 2)) as u32,
             3,
         ));
-        for i in 0..n {
-            let (var, p) = self.vars[i];
+        let count = self.b.ins().iconst(types::I64, k as i64);
+        self.b.ins().stack_store(types::I64, count, slot, 0);
+        for (j, &i) in own.iter().enumerate() {
+            let (var, p) = self.vars[i as usize];
             let v = self.b.use_var(var);
             let raw = match p {
                 Some(p) => self.bits_of(v, p),
                 None => v,
             };
+            let place = match p {
+                Some(p) => -1 - i64::from(crate::host::prim_index(p)),
+                None => self.frame_slots[i as usize],
+            };
+            let idx = self.b.ins().iconst(types::I64, i64::from(i));
+            let place = self.b.ins().iconst(types::I64, place);
             self.b
                 .ins()
-                .stack_store(types::I64, raw, slot, (8 * i) as i32);
+                .stack_store(types::I64, idx, slot, (8 * (1 + 3 * j)) as i32);
+            self.b
+                .ins()
+                .stack_store(types::I64, place, slot, (8 * (2 + 3 * j)) as i32);
+            self.b
+                .ins()
+                .stack_store(types::I64, raw, slot, (8 * (3 + 3 * j)) as i32);
         }
+        let ret_at = (8 * (1 + 3 * k)) as i32;
         let zero = self.b.ins().iconst(types::I64, 0);
-        self.b
-            .ins()
-            .stack_store(types::I64, zero, slot, (8 * n) as i32);
+        self.b.ins().stack_store(types::I64, zero, slot, ret_at);
         let addr = self.b.ins().stack_addr(types::I64, slot, 0);
         let body = self
             .b
@@ -52,27 +74,28 @@ impl Lower<'_, '_> {
         let kind = self.b.ins().iconst(types::I64, kind);
         let ctx = self.ctx_ptr;
         let r = self.host_call(self.host.island, &[ctx, body, node, kind, addr, dest]);
-        for i in 0..n {
-            let (var, p) = self.vars[i];
-            let raw = self
-                .b
-                .ins()
-                .stack_load(types::I64, types::I64, slot, (8 * i) as i32);
+        for (j, &i) in own.iter().enumerate() {
+            let (var, p) = self.vars[i as usize];
+            let raw =
+                self.b
+                    .ins()
+                    .stack_load(types::I64, types::I64, slot, (8 * (3 + 3 * j)) as i32);
             let v = match p {
                 Some(p) => self.reg_of_bits(raw, p),
                 None => raw,
             };
             self.b.def_var(var, v);
         }
-        (r, slot)
+        (r, slot, ret_at)
     }
 
     /// A statement run on the interpreter; its `return`, `break` and `continue` take effect
     /// here.
     pub(super) fn island_stmt(&mut self, s: &Stmt) {
         let dest = self.dest_for(&self.body.ty.clone());
-        let (code, slot) = self.island(std::ptr::from_ref(s).cast(), 0, dest);
-        let n = self.vars.len();
+        let mut own = Vec::new();
+        turnpike_ir::ir::for_each_local(std::slice::from_ref(s), &mut |l| own.push(l.0));
+        let (code, slot, ret_at) = self.island(std::ptr::from_ref(s).cast(), 0, dest, own);
         // `return`: the value (bits or handle) is the array's last entry.
         let ret = self.b.create_block();
         let not_ret = self.b.create_block();
@@ -83,7 +106,7 @@ impl Lower<'_, '_> {
             let v = self
                 .b
                 .ins()
-                .stack_load(types::I64, types::I64, slot, (8 * n) as i32);
+                .stack_load(types::I64, types::I64, slot, ret_at);
             self.b
                 .ins()
                 .store(MemFlagsData::trusted(), v, self.out_ptr, 0);
@@ -112,7 +135,9 @@ impl Lower<'_, '_> {
     /// An expression run on the interpreter: its value, as the expression's kind.
     pub(super) fn island_expr(&mut self, e: &Expr) -> CValue {
         let dest = self.dest_for(&e.ty);
-        let (r, _) = self.island(std::ptr::from_ref(e).cast(), 1, dest);
+        let mut own = Vec::new();
+        turnpike_ir::ir::for_each_local_in(e, &mut |l| own.push(l.0));
+        let (r, _, _) = self.island(std::ptr::from_ref(e).cast(), 1, dest, own);
         self.result(r, &e.ty)
     }
 }

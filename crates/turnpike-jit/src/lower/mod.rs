@@ -119,6 +119,9 @@ pub struct Lower<'a, 'f> {
     used_context: bool,
     /// Whether the body has lambdas (see [`Lower::native_here`]).
     lambdas: bool,
+    /// The locals lambdas reach (their parameters, captures and locals): every island syncs
+    /// them, since a library call in it may invoke a lambda made earlier.
+    captured: Vec<u32>,
     /// String constants, by handle `-1 - index`.
     consts: Vec<std::sync::Arc<str>>,
     ctx_ptr: CValue,
@@ -186,6 +189,11 @@ impl<'a, 'f> Lower<'a, 'f> {
             slots,
             used_context: false,
             lambdas,
+            captured: if lambdas {
+                lambda_locals(&body.block)
+            } else {
+                Vec::new()
+            },
             consts: Vec::new(),
             ctx_ptr,
             out_ptr,
@@ -243,6 +251,12 @@ impl<'a, 'f> Lower<'a, 'f> {
         Ok(())
     }
     fn stmt(&mut self, s: &Stmt) -> Result<(), Unsupported> {
+        // In a body with lambdas, a statement that reaches the interpreter at all is one island
+        // (one sync of the locals instead of one per node); blocks are looked into.
+        if self.lambdas && !matches!(s, Stmt::Block(_)) && !self.stmt_native(s) {
+            self.island_stmt(s);
+            return Ok(());
+        }
         match s {
             Stmt::Expr(e) => {
                 if e.ty == Ty::Void && !matches!(e.kind, ExprKind::Call { .. }) {
@@ -369,6 +383,26 @@ impl<'a, 'f> Lower<'a, 'f> {
             .copied()
             .ok_or_else(|| Unsupported(format!("local slot {}", id.0)))
     }
+}
+
+/// Every local a lambda of `stmts` reaches: its parameters, what it captures, and the locals
+/// of its body.
+fn lambda_locals(stmts: &[Stmt]) -> Vec<u32> {
+    struct Lambdas(Vec<u32>);
+    impl turnpike_ir::ir::Visitor for Lambdas {
+        fn expr(&mut self, e: &Expr) {
+            if let ExprKind::Lambda(l) = &e.kind {
+                self.0.extend(l.params.iter().map(|p| p.0));
+                self.0.extend(l.captures.iter().map(|c| c.0));
+                turnpike_ir::ir::for_each_local(&l.body, &mut |x| self.0.push(x.0));
+            }
+        }
+    }
+    let mut v = Lambdas(Vec::new());
+    turnpike_ir::ir::walk(stmts, &mut v);
+    v.0.sort_unstable();
+    v.0.dedup();
+    v.0
 }
 
 fn zero(b: &mut FunctionBuilder<'_>, t: Type) -> CValue {
