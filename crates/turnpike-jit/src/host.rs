@@ -174,7 +174,9 @@ fn bits(v: &Value, p: Prim) -> Result<i64, Exception> {
 }
 
 thread_local! {
-    /// States of finished evaluations on this thread, ready for the next ones.
+    /// States of finished evaluations on this thread, ready for the next ones (boxed: an
+    /// evaluation holds its state by pointer, and taking one moves no state).
+    #[allow(clippy::vec_box)]
     static POOL: std::cell::RefCell<Vec<Box<HostState>>> = const { std::cell::RefCell::new(Vec::new()) };
     /// The context a kept state holds between evaluations (so it keeps no request alive).
     static IDLE: Rc<Context> = Rc::new(Context::default());
