@@ -105,6 +105,46 @@ fn corpus(c: &mut Criterion) {
     group.bench_function(format!("jit corpus ({} bodies)", refs.len()), |b| {
         b.iter(|| black_box(turnpike_jit::compile_batch(&refs)));
     });
+    // Per document, as the gateway compiles a pipeline: each document's bodies in one batch.
+    let mut docs: Vec<(&str, Vec<&turnpike_ir::ir::Body>)> = Vec::new();
+    for (file, _, body) in &bodies {
+        match docs.last_mut() {
+            Some((f, list)) if *f == file.as_str() => list.push(body),
+            _ => docs.push((file.as_str(), vec![body])),
+        }
+    }
+    let mut times: Vec<(std::time::Duration, usize)> = docs
+        .iter()
+        .enumerate()
+        .map(|(i, (_, list))| {
+            let best = (0..3)
+                .map(|_| {
+                    let t = std::time::Instant::now();
+                    black_box(turnpike_jit::compile_batch(list));
+                    t.elapsed()
+                })
+                .min()
+                .unwrap_or_default();
+            (best, i)
+        })
+        .collect();
+    times.sort();
+    let at = |q: usize| times[(times.len() - 1) * q / 100];
+    let size = |q: usize| docs[at(q).1].1.len();
+    eprintln!(
+        "compile per document ({} documents with expressions, each its bodies in one batch, best of 3): median {:?} ({} bodies), p90 {:?}, max {:?} ({} bodies)",
+        times.len(),
+        at(50).0,
+        size(50),
+        at(90).0,
+        at(100).0,
+        size(100),
+    );
+    let median_doc = docs[at(50).1].1.clone();
+    group.bench_function(
+        format!("jit one document ({} bodies, the median)", median_doc.len()),
+        |b| b.iter(|| black_box(turnpike_jit::compile_batch(&median_doc))),
+    );
     let arith: Vec<_> = ARITH
         .iter()
         .map(|code| turnpike_testkit::compile(code).expect("compiles"))
