@@ -293,7 +293,17 @@ fn type_name(t: T) -> &'static str {
     }
 }
 
-fn stmt(r: &mut Rng, out: &mut String, depth: u32, in_loop: bool) {
+/// What the program returns: a value of a type, or a string (`None`).
+type Ret = Option<T>;
+
+fn ret_expr(r: &mut Rng, ret: Ret) -> String {
+    match ret {
+        Some(t) => expr(r, t, 2),
+        None => format!("s + {}", expr(r, T::Int, 1)),
+    }
+}
+
+fn stmt(r: &mut Rng, out: &mut String, depth: u32, in_loop: bool, ret: Ret) {
     let (name, t) = NAMES[r.below(NAMES.len() as u64) as usize];
     match r.below(if depth == 0 { 4 } else { 10 }) {
         0 | 1 => {
@@ -314,9 +324,9 @@ fn stmt(r: &mut Rng, out: &mut String, depth: u32, in_loop: bool) {
         },
         4 => {
             let _ = write!(out, "if ({}) {{ ", expr(r, T::Bool, 2));
-            stmt(r, out, depth - 1, in_loop);
+            stmt(r, out, depth - 1, in_loop, ret);
             out.push_str("} else { ");
-            stmt(r, out, depth - 1, in_loop);
+            stmt(r, out, depth - 1, in_loop, ret);
             out.push_str("} ");
         }
         5 => {
@@ -325,28 +335,39 @@ fn stmt(r: &mut Rng, out: &mut String, depth: u32, in_loop: bool) {
                 out,
                 "for (int i{depth} = 0; i{depth} < {n}; i{depth}++) {{ "
             );
-            stmt(r, out, depth - 1, true);
-            stmt(r, out, depth - 1, true);
+            stmt(r, out, depth - 1, true, ret);
+            stmt(r, out, depth - 1, true, ret);
             out.push_str("} ");
         }
         // Forms native code hands to the interpreter (islands), with the locals synced both
         // ways and `continue` reaching the enclosing native loop.
         6 => {
             let _ = write!(out, "switch ((a & 3)) {{ case 0: ");
-            stmt(r, out, depth - 1, in_loop);
+            stmt(r, out, depth - 1, in_loop, ret);
             out.push_str("break; case 1: a = s.Length; ");
+            if r.below(3) == 0 {
+                let _ = write!(out, "if (b > a) {{ return {}; }} ", ret_expr(r, ret));
+            }
             if in_loop {
                 out.push_str(r.pick(&["continue; ", "break; "]));
             } else {
                 out.push_str("break; ");
             }
             out.push_str("default: ");
-            stmt(r, out, depth - 1, in_loop);
+            stmt(r, out, depth - 1, in_loop, ret);
             out.push_str("break; } ");
         }
         7 => {
             out.push_str("try { ");
-            stmt(r, out, depth - 1, in_loop);
+            if r.below(3) == 0 {
+                let _ = write!(
+                    out,
+                    "if ({}) {{ return {}; }} ",
+                    expr(r, T::Bool, 1),
+                    ret_expr(r, ret)
+                );
+            }
+            stmt(r, out, depth - 1, in_loop, ret);
             let _ = write!(
                 out,
                 "b = b / (a - a); }} catch (DivideByZeroException) {{ s = s + \"!\"; {name} = {}; }} ",
@@ -356,7 +377,7 @@ fn stmt(r: &mut Rng, out: &mut String, depth: u32, in_loop: bool) {
         8 => {
             let _ = write!(out, "foreach (var e{depth} in new [] {{ a, b, 3 }}) {{ ");
             let _ = write!(out, "a = a + e{depth}; ");
-            stmt(r, out, depth - 1, true);
+            stmt(r, out, depth - 1, true, ret);
             out.push_str("} ");
         }
         _ if in_loop => {
@@ -394,13 +415,17 @@ fn program(r: &mut Rng) -> String {
     for (n, nt) in NAMES {
         let _ = write!(s, "{} {n} = {}; ", type_name(nt), literal(r, nt));
     }
+    let ret = if r.below(4) == 0 { None } else { Some(t) };
     for _ in 0..r.below(4) + 1 {
-        stmt(r, &mut s, 2, false);
+        stmt(r, &mut s, 2, false, ret);
     }
-    if r.below(4) == 0 {
-        let _ = write!(s, "return s + {}; }}", expr(r, t, 2));
-    } else {
-        let _ = write!(s, "return {}; }}", expr(r, t, 4));
+    match ret {
+        None => {
+            let _ = write!(s, "return s + {}; }}", expr(r, t, 2));
+        }
+        Some(t) => {
+            let _ = write!(s, "return {}; }}", expr(r, t, 4));
+        }
     }
     s
 }
