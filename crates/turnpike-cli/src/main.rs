@@ -309,7 +309,7 @@ fn compile(file: &std::path::Path, emit: Emit) -> ExitCode {
             Ok(text) => text,
             Err(why) => {
                 eprintln!(
-                    "error: the JIT does not compile this body yet: {}\n  = help: it runs on the interpreter; `--emit ir` shows its IR",
+                    "error: the JIT cannot compile this body: {}\n  = help: it runs on the interpreter; `--emit ir` shows its IR",
                     why.0
                 );
                 return ExitCode::from(1);

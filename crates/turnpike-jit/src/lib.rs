@@ -326,5 +326,10 @@ pub fn clif(body: &Body) -> Result<String, Unsupported> {
     let mut ctx = module.make_context();
     let mut fctx = FunctionBuilderContext::new();
     build(&mut module, &mut ctx.func, &mut fctx, body)?;
-    Ok(ctx.func.display().to_string())
+    let mut text = ctx.func.display().to_string();
+    // Imports print by number: name them.
+    for (i, f) in host::table().iter().enumerate() {
+        text.push_str(&format!("; fn{i} = {}\n", f.name));
+    }
+    Ok(text)
 }
