@@ -123,7 +123,7 @@ impl Compiled {
         // `(ptr, ptr) -> i32` in the platform's C calling convention (`lower::body_signature`
         // with the ISA's default convention); both pointers point to live locals of this
         // frame with the layout the code expects (`JitCtx` is `repr(C)`, `out` is 8 bytes),
-        // and `ctx.host` to `host`, which outlives the call;
+        // and `ctx.host` to the boxed state `host`, which outlives the call;
         // `_owner` keeps the code mapped for as long as `self` lives. The code cannot trap:
         // divisions are checked before they run and no other trapping instruction is emitted.
         let code = unsafe { (self.func)(&mut ctx, &mut out) };
