@@ -14,7 +14,8 @@ Rows:
   turnpike + access log     passthrough API, defaults (access log on, to a file)
   turnpike chain            the realistic chain (key, set-variable, choose, two set-header,
                             JSON body rewritten with JObject), access log off
-  turnpike --engine jit     the same chain with the expressions the JIT covers as native code
+  turnpike --engine jit     the same chain as native code (the default engine); the turnpike
+                            rows above run with --engine interp
 
 Usage: python3 benches/load/gateway_load.py [--duration 10] [--rounds 3] [--no-build]
 Needs nginx and wrk (Debian packages `nginx-light` and `wrk`; installed when missing).
