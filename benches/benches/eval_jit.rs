@@ -69,6 +69,10 @@ fn arith(c: &mut Criterion) {
     group.finish();
 }
 
+#[expect(
+    clippy::print_stderr,
+    reason = "the per-document compile times are reported beside criterion's figures"
+)]
 fn corpus(c: &mut Criterion) {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus");
     let bodies = turnpike_testkit::compile_corpus(&dir);
