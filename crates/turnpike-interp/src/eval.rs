@@ -126,6 +126,31 @@ pub fn new_array(t: &Ty, n: &Value, lib: &Library) -> Result<Value, Exception> {
     Ok(Value::array(t.clone(), vec![d; n as usize]))
 }
 
+/// An interpolated string: its text parts, and each hole's value (and alignment) from `hole`,
+/// formatted and padded as .NET does.
+pub fn format_parts(
+    it: &mut Interp,
+    parts: &[FmtPart],
+    mut hole: impl FnMut(&mut Interp, &Expr, Option<&Expr>) -> Result<(Value, Option<Value>), Exception>,
+) -> Result<Value, Exception> {
+    let mut out = String::new();
+    for p in parts {
+        match p {
+            FmtPart::Text(t) => out.push_str(t),
+            FmtPart::Hole {
+                value,
+                align,
+                format,
+            } => {
+                let (v, align) = hole(it, value, align.as_deref())?;
+                let text = convert::format_value(it, &v, format.as_deref())?;
+                push_hole(&mut out, text, align.as_ref());
+            }
+        }
+    }
+    Ok(Value::str(out))
+}
+
 /// Appends an interpolated string's formatted hole, padded to its alignment when it has one.
 pub fn push_hole(out: &mut String, text: String, align: Option<&Value>) {
     match align {
@@ -545,28 +570,11 @@ impl Interp {
                     Value::Null
                 })
             }
-            ExprKind::Format(parts) => {
-                let mut out = String::new();
-                for p in parts {
-                    match p {
-                        FmtPart::Text(t) => out.push_str(t),
-                        FmtPart::Hole {
-                            value,
-                            align,
-                            format,
-                        } => {
-                            let v = self.eval(value)?;
-                            let text = convert::format_value(self, &v, format.as_deref())?;
-                            let align = match align {
-                                Some(a) => Some(self.eval(a)?),
-                                None => None,
-                            };
-                            push_hole(&mut out, text, align.as_ref());
-                        }
-                    }
-                }
-                Ok(Value::str(out))
-            }
+            ExprKind::Format(parts) => format_parts(self, parts, |it, value, align| {
+                let v = it.eval(value)?;
+                let align = align.map(|a| it.eval(a)).transpose()?;
+                Ok((v, align))
+            }),
             ExprKind::Default(t) => Ok(convert::default_of(t, self.lib)),
             ExprKind::TypeOf(t) => Ok(Value::obj(Obj::Type(t.clone()))),
             ExprKind::Throw(x) => {
@@ -739,17 +747,7 @@ impl Interp {
 
     /// Calls a library member with evaluated arguments in place (`out`/`ref` slots are
     /// written back into `args`).
-    pub fn call_slice(
-        &mut self,
-        member: turnpike_ir::MemberId,
-        targs: &[Ty],
-        recv: Value,
-        args: &mut [Value],
-    ) -> Result<Value, Exception> {
-        self.call_native(member, targs, recv, args)
-    }
-
-    fn call_native(
+    pub fn call_native(
         &mut self,
         member: turnpike_ir::MemberId,
         targs: &[Ty],

@@ -5,7 +5,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use turnpike_interp::eval::{self};
 use turnpike_interp::{Exception, Value, arith, convert};
-use turnpike_ir::ir::{Expr, ExprKind, FmtPart};
+use turnpike_ir::ir::{Expr, ExprKind};
 use turnpike_ir::{Library, MemberId, Prim, Ty};
 
 use super::JitCtx;
@@ -82,7 +82,7 @@ pub(super) extern "C" fn h_call(
         let recv = st.get(recv);
         let v = st
             .interp()
-            .call_slice(MemberId(member), type_args, recv, &mut vals);
+            .call_native(MemberId(member), type_args, recv, &mut vals);
         st.done_with(vals);
         st.put(dest, v?)
     })
@@ -155,22 +155,11 @@ pub(super) extern "C" fn h_op(
                 v
             }
             ExprKind::Format(parts) => {
-                let mut out = String::new();
                 let mut holes = vals.chunks(2);
-                for p in parts {
-                    match p {
-                        FmtPart::Text(t) => out.push_str(t),
-                        FmtPart::Hole { align, format, .. } => {
-                            let (v, a) = match holes.next() {
-                                Some([v, a]) => (v, a),
-                                _ => return Err(Exception::invalid_op("missing hole")),
-                            };
-                            let text = convert::format_value(st.interp(), v, format.as_deref())?;
-                            eval::push_hole(&mut out, text, align.as_ref().map(|_| a));
-                        }
-                    }
-                }
-                Value::str(out)
+                eval::format_parts(st.interp(), parts, |_, _, align| match holes.next() {
+                    Some([v, a]) => Ok((v.clone(), align.map(|_| a.clone()))),
+                    _ => Err(Exception::invalid_op("missing hole")),
+                })?
             }
             _ => return Err(Exception::invalid_op("not a composite node")),
         };
